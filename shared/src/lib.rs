@@ -1,0 +1,15 @@
+//! reachguard's core: does every ECS service's subnet reach the AWS services it depends on, and
+//! does it reach them the way the AWS guidance recommends?
+//!
+//! The crate is layered so that the rules stay pure:
+//! - [`snapshot`]: the AWS-CLI-shaped input document (what `check` reads, what `snapshot` writes);
+//! - [`model`]: that document validated and indexed for lookups;
+//! - [`deps`], [`paths`]: what a service needs and how a subnet reaches it (RULES.md §1–2);
+//! - [`rules`]: the 13 rules (RULES.md §3), one module each, and [`evaluate`] to run them;
+//! - [`remediation`]: the plans of RULES.md §4 and their safety check;
+//! - [`intake`]: what an EC2/ECS API event means for re-evaluation;
+//! - `aws` (feature `aws`): the SDK adapters that collect, notify and remediate.
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod snapshot;
