@@ -1,0 +1,189 @@
+//! A finding: one rule firing on one subject, with the why (message and path) and the what to do
+//! (remediation plan). Serialises to the findings JSON of INTERFACES.md.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::paths::PathReport;
+use crate::remediation::Action;
+use crate::rules::{Field, RuleId};
+
+/// Severity, most severe first (so sorting puts critical findings on top).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// An outage: tasks cannot start or work.
+    Critical,
+    /// Broken or unsafe configuration.
+    High,
+    /// Resilience risk or a path about to break.
+    Medium,
+    /// Cost.
+    Low,
+}
+
+impl Severity {
+    /// Every severity, most severe first.
+    pub const ALL: [Severity; 4] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
+
+    /// The public name (`critical`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+
+    /// True when `self` is `other` or more severe.
+    pub fn at_least(self, other: Severity) -> bool {
+        self <= other
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown severity {s:?}: expected critical, high, medium or low")
+            })
+    }
+}
+
+/// One finding (an entry of the findings JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Rule id.
+    pub rule: RuleId,
+    /// Severity of the rule.
+    pub severity: Severity,
+    /// Account id, when known.
+    pub account: Option<String>,
+    /// Region.
+    pub region: String,
+    /// The VPC the finding is in.
+    pub vpc: String,
+    /// Service ARN.
+    pub service: Option<String>,
+    /// Subnet (for ACL findings: the task subnet).
+    pub subnet: Option<String>,
+    /// Dependency (`ecr.dkr`, `s3`, `internet`, …).
+    pub dependency: Option<String>,
+    /// VPC endpoint.
+    pub endpoint: Option<String>,
+    /// Route table.
+    pub route_table: Option<String>,
+    /// NAT gateway.
+    pub nat_gateway: Option<String>,
+    /// Network ACL.
+    pub network_acl: Option<String>,
+    /// Availability zone name.
+    pub availability_zone: Option<String>,
+    /// Route destination (CIDR or prefix-list id).
+    pub destination: Option<String>,
+    /// What path was tried and where it broke, and what to do.
+    pub message: String,
+    /// The path behind the finding, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathReport>,
+    /// The remediation plan (possibly empty: notify-only).
+    pub remediation: Vec<Action>,
+}
+
+impl Finding {
+    /// A finding of `rule` in `vpc` with every optional field empty.
+    pub fn new(rule: RuleId, account: Option<&str>, region: &str, vpc: &str) -> Finding {
+        Finding {
+            rule,
+            severity: rule.severity(),
+            account: account.map(str::to_string),
+            region: region.to_string(),
+            vpc: vpc.to_string(),
+            service: None,
+            subnet: None,
+            dependency: None,
+            endpoint: None,
+            route_table: None,
+            nat_gateway: None,
+            network_acl: None,
+            availability_zone: None,
+            destination: None,
+            message: String::new(),
+            path: None,
+            remediation: Vec::new(),
+        }
+    }
+
+    /// The value of a subject field.
+    pub fn field(&self, field: Field) -> Option<&str> {
+        match field {
+            Field::Vpc => Some(&self.vpc),
+            Field::Service => self.service.as_deref(),
+            Field::Subnet => self.subnet.as_deref(),
+            Field::Dependency => self.dependency.as_deref(),
+            Field::Endpoint => self.endpoint.as_deref(),
+            Field::RouteTable => self.route_table.as_deref(),
+            Field::NatGateway => self.nat_gateway.as_deref(),
+            Field::NetworkAcl => self.network_acl.as_deref(),
+            Field::AvailabilityZone => self.availability_zone.as_deref(),
+            Field::Destination => self.destination.as_deref(),
+        }
+    }
+
+    /// The subject: the rule's identifying fields and their values, in the rule's order.
+    pub fn subject(&self) -> Vec<(Field, &str)> {
+        self.rule
+            .subject()
+            .iter()
+            .map(|&f| (f, self.field(f).unwrap_or("")))
+            .collect()
+    }
+
+    /// A stable identity: two findings with equal keys are the same finding.
+    pub fn key(&self) -> String {
+        let mut key = self.rule.as_str().to_string();
+        for (_, value) in self.subject() {
+            key.push('|');
+            key.push_str(value);
+        }
+        key
+    }
+
+    /// The subject in words (`service …, subnet …, dependency …`).
+    pub fn subject_text(&self) -> String {
+        self.subject()
+            .iter()
+            .map(|(f, v)| format!("{} {v}", f.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Sort order of INTERFACES.md: severity, then rule, then subject.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by_cached_key(|f| {
+        let subject: Vec<String> = f
+            .subject()
+            .into_iter()
+            .map(|(_, v)| v.to_string())
+            .collect();
+        (f.severity, f.rule.as_str(), subject)
+    });
+}

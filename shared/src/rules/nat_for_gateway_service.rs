@@ -1,0 +1,125 @@
+//! `nat-for-gateway-service` (RULES.md §3). **What it checks:** a service subnet reaches `s3` or
+//! `dynamodb` through a working NAT gateway while the VPC has no gateway endpoint for it.
+//! **Why it matters:** every GB is billed as NAT data processing; the gateway endpoint is free
+//! and keeps the traffic on the AWS network.
+//! **Example:** image layers pulled through `nat-a` with no S3 gateway endpoint → fires for
+//! (`vpc-1`, `s3`) with `create-gateway-endpoint` on the service route tables.
+
+use super::{Field, Rule, RuleId};
+use crate::deps::GATEWAY_SERVICES;
+use crate::evaluate::{Evaluation, Findings};
+use crate::finding::Severity;
+use crate::model::{EndpointKind, Target};
+use crate::paths::Via;
+use crate::remediation;
+
+pub(super) const RULE: Rule = Rule {
+    id: RuleId::NatForGatewayService,
+    severity: Severity::Low,
+    subject: &[Field::Vpc, Field::Dependency],
+    summary: "S3/DynamoDB traffic goes through a NAT gateway (billed per GB) and the VPC has no gateway endpoint for it",
+    check,
+};
+
+fn check(eval: &Evaluation<'_>, out: &mut Findings) {
+    for p in eval.paths.iter().filter(|p| p.path.works()) {
+        let Via::DefaultRoute(route) = p.path.via else {
+            continue;
+        };
+        let Target::NatGateway(nat) = &route.target else {
+            continue;
+        };
+        let dependency = p.dependency.as_str();
+        let vpc = p.subnet.vpc.as_str();
+        let has_endpoint = eval
+            .topology
+            .available_endpoints(vpc, EndpointKind::Gateway, dependency)
+            .next()
+            .is_some();
+        if !GATEWAY_SERVICES.contains(&dependency) || has_endpoint {
+            continue;
+        }
+        let mut f = eval.finding(RULE.id, vpc);
+        f.dependency = Some(dependency.to_string());
+        f.nat_gateway = Some(nat.clone());
+        f.subnet = Some(p.subnet.id.clone());
+        f.message = format!(
+            "{dependency} traffic from {} goes through NAT gateway {nat}, billed per GB, and {vpc} has no {dependency} gateway endpoint: create one (free) on the service route tables",
+            p.subnet.id
+        );
+        f.remediation = vec![remediation::create_gateway_endpoint(eval, vpc, dependency)];
+        f.path = Some(p.path.report(eval.topology, eval.origin_of(p), dependency));
+        out.push(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remediation::Action;
+    use crate::rules::testing::Topo;
+
+    #[test]
+    fn fires_for_nat_paths_without_endpoint() {
+        let cases: Vec<(&str, Topo, Vec<&str>)> = vec![
+            ("ECR layers through NAT", Topo::nat_only(), vec!["vpc-1|s3"]),
+            (
+                "dynamodb too",
+                Topo::nat_only().needs("svc", "dynamodb"),
+                vec!["vpc-1|dynamodb", "vpc-1|s3"],
+            ),
+            (
+                "gateway endpoint exists (even unassociated)",
+                Topo::nat_only().gateway_endpoint("vpce-s3", "s3", &[]),
+                vec![],
+            ),
+            (
+                "NAT broken: unreachable, not cost",
+                Topo::nat_only().nat_mut("nat-a", |n| n.state = Some("failed".into())),
+                vec![],
+            ),
+            (
+                "IGW path with public IP is not NAT",
+                Topo::base()
+                    .default_route("rtb-private", "igw-1")
+                    .service_mut("svc", |s| {
+                        s.network_configuration
+                            .as_mut()
+                            .unwrap()
+                            .awsvpc_configuration
+                            .as_mut()
+                            .unwrap()
+                            .assign_public_ip = Some("ENABLED".into())
+                    }),
+                vec![],
+            ),
+            (
+                "interface-only dependencies are not gateway services",
+                Topo::nat_only().with(|d| {
+                    d.task_definitions[0].container_definitions[0].image = Some("nginx".into())
+                }),
+                vec![],
+            ),
+        ];
+        for (case, topo, expected) in cases {
+            assert_eq!(
+                topo.subjects(RuleId::NatForGatewayService),
+                expected,
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn plan_creates_the_gateway_endpoint_on_service_route_tables() {
+        let f = &Topo::nat_only().findings(RuleId::NatForGatewayService)[0];
+        assert_eq!(
+            f.remediation,
+            vec![Action::CreateGatewayEndpoint {
+                vpc: "vpc-1".into(),
+                service_name: "com.amazonaws.us-east-1.s3".into(),
+                route_tables: vec!["rtb-private".into()]
+            }]
+        );
+    }
+}

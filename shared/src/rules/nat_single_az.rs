@@ -1,0 +1,129 @@
+//! `nat-single-az` (RULES.md §3). **What it checks:** an available zonal NAT gateway gives service
+//! subnets in an AZ other than its own their working default route.
+//! **Why it matters:** an outage of the NAT's AZ cuts those subnets off, and cross-AZ data is
+//! billed. One NAT gateway per AZ (or a regional NAT gateway) avoids both.
+//! **Example:** `nat-a` (us-east-1a) is `subnet-b`'s (us-east-1b) default route → fires; a
+//! regional NAT gateway never fires. NAT gateways are never changed automatically.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Field, Rule, RuleId};
+use crate::evaluate::{Evaluation, Findings};
+use crate::finding::Severity;
+use crate::model::Target;
+use crate::paths::nat_break;
+
+pub(super) const RULE: Rule = Rule {
+    id: RuleId::NatSingleAz,
+    severity: Severity::Medium,
+    subject: &[Field::NatGateway],
+    summary: "a zonal NAT gateway is the working default route of service subnets in other AZs",
+    check,
+};
+
+fn check(eval: &Evaluation<'_>, out: &mut Findings) {
+    let topology = eval.topology;
+    let mut served: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::new();
+    for subnet in eval.service_subnets().into_values() {
+        let route = topology
+            .route_table_of(subnet)
+            .and_then(|t| t.default_route());
+        let Some(Target::NatGateway(nat_id)) = route.filter(|r| !r.blackhole).map(|r| &r.target)
+        else {
+            continue;
+        };
+        let Some(nat) = topology.nat_gateway(nat_id) else {
+            continue;
+        };
+        let nat_az = nat
+            .subnet
+            .as_deref()
+            .and_then(|s| topology.subnet(s))
+            .map(|s| s.az.as_str());
+        let Some(nat_az) = nat_az else {
+            continue;
+        };
+        if nat.regional || nat_break(topology, nat).is_some() || nat_az == subnet.az {
+            continue;
+        }
+        served
+            .entry(nat_id)
+            .or_default()
+            .insert((subnet.az.as_str(), subnet.id.as_str()));
+    }
+    for (nat_id, subnets) in served {
+        let Some(nat) = topology.nat_gateway(nat_id) else {
+            continue;
+        };
+        let nat_az = nat
+            .subnet
+            .as_deref()
+            .and_then(|s| topology.subnet(s))
+            .map(|s| s.az.clone());
+        let others: Vec<String> = subnets
+            .iter()
+            .map(|(az, id)| format!("{id} ({az})"))
+            .collect();
+        let mut f = eval.finding(RULE.id, &nat.vpc);
+        f.nat_gateway = Some(nat_id.to_string());
+        f.availability_zone = nat_az.clone();
+        f.message = format!(
+            "zonal NAT gateway {nat_id} in {} is the default route of service subnets in other AZs: {}; if {} fails they lose their path, and cross-AZ traffic is billed: add a NAT gateway per AZ or use a regional NAT gateway",
+            nat_az.as_deref().unwrap_or("?"),
+            others.join(", "),
+            nat_az.as_deref().unwrap_or("its AZ"),
+        );
+        out.push(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::Topo;
+
+    #[test]
+    fn zonal_nat_serving_other_azs() {
+        let cases: Vec<(&str, Topo, Vec<&str>)> = vec![
+            ("same AZ only", Topo::nat_only(), vec![]),
+            (
+                "service in another AZ",
+                Topo::nat_only().add_service("svc-b", &["subnet-b"]),
+                vec!["nat-a"],
+            ),
+            (
+                "regional NAT never fires",
+                Topo::nat_only()
+                    .add_service("svc-b", &["subnet-b"])
+                    .nat_mut("nat-a", |n| n.availability_mode = Some("regional".into())),
+                vec![],
+            ),
+            (
+                "broken NAT is not a working route",
+                Topo::nat_only()
+                    .add_service("svc-b", &["subnet-b"])
+                    .nat_mut("nat-a", |n| n.state = Some("pending".into())),
+                vec![],
+            ),
+            ("no service in the other AZ", Topo::nat_only(), vec![]),
+        ];
+        for (case, topo, expected) in cases {
+            assert_eq!(topo.subjects(RuleId::NatSingleAz), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn names_the_affected_subnets_and_plans_nothing() {
+        let f = &Topo::nat_only()
+            .add_service("svc-b", &["subnet-b", "subnet-c"])
+            .findings(RuleId::NatSingleAz)[0];
+        assert!(
+            f.message
+                .contains("subnet-b (us-east-1b), subnet-c (us-east-1c)"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.availability_zone.as_deref(), Some("us-east-1a"));
+        assert!(f.remediation.is_empty());
+    }
+}
