@@ -1,14 +1,100 @@
-//! `reachguard check`: evaluate a snapshot file offline.
-use std::{path::PathBuf, process::ExitCode};
+//! `reachguard check`: evaluate a snapshot file offline, print the findings, and exit 0 (nothing
+//! at or above `--fail-on`), 1 (such findings) or 2 (bad input).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use reachguard_shared::evaluate::{Report, evaluate};
+use reachguard_shared::finding::Severity;
+use reachguard_shared::model::Topology;
+use reachguard_shared::rules::RuleId;
+use reachguard_shared::snapshot::Snapshot;
+
+use crate::render;
+
+/// The bundled example `check` evaluates when no file is given.
+const BUNDLED_NAME: &str = "examples/broken-vpc.json";
+const BUNDLED: &str = include_str!("../../examples/broken-vpc.json");
+
+/// Output format.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// For people: grouped by service, with the why and the fix.
+    Text,
+    /// The findings JSON of INTERFACES.md.
+    Json,
+}
+
+/// Options shared by every command that prints a report.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Only report these rules (repeatable).
+    #[arg(long = "rule", value_name = "ID", value_parser = parse_rule)]
+    pub rules: Vec<RuleId>,
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = parse_severity)]
+    pub fail_on: Severity,
+}
+
+fn parse_rule(text: &str) -> Result<RuleId, String> {
+    text.parse()
+}
+
+fn parse_severity(text: &str) -> Result<Severity, String> {
+    text.parse()
+}
 
 /// Arguments of `check`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Snapshot file (see INTERFACES.md).
+    /// Snapshot file (INTERFACES.md format; `-` for stdin). Default: the bundled example
+    /// examples/broken-vpc.json.
     snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
 /// Runs `check`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    Ok(ExitCode::SUCCESS)
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let (name, text) = match &args.snapshot {
+        None => {
+            eprintln!("reachguard: no snapshot given, evaluating the bundled {BUNDLED_NAME}");
+            (BUNDLED_NAME.to_string(), BUNDLED.to_string())
+        }
+        Some(path) if path.as_os_str() == "-" => {
+            let text = std::io::read_to_string(std::io::stdin()).context("cannot read stdin")?;
+            ("<stdin>".to_string(), text)
+        }
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read snapshot {}", path.display()))?;
+            (path.display().to_string(), text)
+        }
+    };
+    let snapshot = Snapshot::from_json(&text).with_context(|| {
+        format!("{name} is not a valid snapshot (see the README's \"Snapshot file\" section)")
+    })?;
+    let topology = Topology::from_snapshot(&snapshot)
+        .with_context(|| format!("{name} is not a valid snapshot"))?;
+    let report = evaluate(&topology);
+    print(report, &args.report)
+}
+
+/// Filters, prints and maps a report to the exit code.
+pub fn print(mut report: Report, args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    report.retain_rules(&args.rules);
+    let printed = match args.format {
+        Format::Text => render::text(&report),
+        Format::Json => render::json(&report),
+    };
+    match printed {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.context("cannot write the report")?,
+    }
+    let failing = report.worst().is_some_and(|w| w.at_least(args.fail_on));
+    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

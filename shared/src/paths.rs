@@ -486,7 +486,7 @@ impl<'t> Path<'t> {
                 }
                 format!("default route 0.0.0.0/0 -> {}", r.target.id())
             }
-            Via::Nothing => "none".to_string(),
+            Via::Nothing => "no path".to_string(),
         };
         let broken_at = self
             .broken
@@ -502,6 +502,22 @@ impl<'t> Path<'t> {
     }
 }
 
+/// Why an available interface endpoint for `dependency` captures nothing, if there is one.
+fn idle_interface_endpoint(topology: &Topology, vpc: &str, dependency: &str) -> Option<String> {
+    let endpoint = topology
+        .available_endpoints(vpc, EndpointKind::Interface, dependency)
+        .next()?;
+    let why = if !endpoint.private_dns {
+        "its private DNS is disabled".to_string()
+    } else {
+        format!("{vpc} has enableDnsSupport or enableDnsHostnames off")
+    };
+    Some(format!(
+        "interface endpoint {} ({dependency}) exists but captures nothing: {why}",
+        endpoint.id
+    ))
+}
+
 impl Break<'_> {
     /// Where the path broke, in words.
     pub fn describe(&self, topology: &Topology, origin: Origin<'_>, dependency: &str) -> String {
@@ -511,9 +527,12 @@ impl Break<'_> {
                 "{} has no route table association and {} has no main route table",
                 subnet.id, subnet.vpc
             ),
-            Break::NoDefaultRoute => format!(
-                "no endpoint captures {dependency} and the route table has no 0.0.0.0/0 route"
-            ),
+            Break::NoDefaultRoute => match idle_interface_endpoint(topology, &subnet.vpc, dependency) {
+                Some(note) => format!("{note}, and the route table has no 0.0.0.0/0 route"),
+                None => format!(
+                    "no endpoint captures {dependency} and the route table has no 0.0.0.0/0 route"
+                ),
+            },
             Break::Blackhole(r) => format!(
                 "the 0.0.0.0/0 route to {} is a blackhole (its target no longer exists)",
                 r.target.id()
@@ -583,8 +602,8 @@ impl AclBlock<'_> {
             ("inbound", "from")
         };
         let by = match self.rule_number {
-            Some(32767) | None => "the final * entry (no earlier entry allows it)".to_string(),
-            Some(n) => format!("entry {n}"),
+            Some(32767) | None => "no entry allows it before the final * deny".to_string(),
+            Some(n) => format!("entry {n} denies it"),
         };
         format!(
             "network ACL {} of {} denies {direction} TCP {} {preposition} {} ({by})",

@@ -279,8 +279,6 @@ pub fn service_name(region: &str, dependency: &str) -> String {
     format!("com.amazonaws.{region}.{dependency}")
 }
 
-const PLANNED_ENDPOINT: &str = "vpce-planned";
-const PLANNED_GROUP: &str = "sg-planned";
 
 fn https_from(cidr: &str) -> Option<Ingress> {
     Some(Ingress {
@@ -306,7 +304,9 @@ pub fn simulate(topology: &mut Topology, action: &Action) {
             service_name,
             route_tables,
         } => {
+            let id = format!("vpce-planned-{}", topology.endpoints.len());
             topology.endpoints.push(planned_endpoint(
+                id,
                 vpc,
                 service_name,
                 EndpointKind::Gateway,
@@ -326,17 +326,20 @@ pub fn simulate(topology: &mut Topology, action: &Action) {
             subnets,
             allow_https_from,
         } => {
+            let group = format!("sg-planned-{}", topology.security_groups.len());
             topology.security_groups.push(SecurityGroup {
-                id: PLANNED_GROUP.to_string(),
+                id: group.clone(),
                 ingress: https_from(allow_https_from).into_iter().collect(),
             });
+            let id = format!("vpce-planned-{}", topology.endpoints.len());
             topology.endpoints.push(planned_endpoint(
+                id,
                 vpc,
                 service_name,
                 EndpointKind::Interface,
                 |e| {
                     e.subnets = subnets.clone();
-                    e.security_groups = vec![PLANNED_GROUP.to_string()];
+                    e.security_groups = vec![group];
                     e.private_dns = true;
                 },
             ));
@@ -363,13 +366,14 @@ pub fn simulate(topology: &mut Topology, action: &Action) {
 }
 
 fn planned_endpoint(
+    id: String,
     vpc: &str,
     service_name: &str,
     kind: EndpointKind,
     configure: impl FnOnce(&mut Endpoint),
 ) -> Endpoint {
     let mut endpoint = Endpoint {
-        id: PLANNED_ENDPOINT.to_string(),
+        id,
         vpc: vpc.to_string(),
         kind,
         service: crate::model::short_service_name(service_name).to_string(),
@@ -412,4 +416,62 @@ pub fn check_safety(topology: &Topology, action: &Action) -> Result<(), String> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::Topo;
+
+    fn topology(t: &Topo) -> Topology {
+        Topology::from_snapshot(&t.doc).unwrap()
+    }
+
+    #[test]
+    fn safety_refuses_actions_that_break_working_paths() {
+        // logs works through the NAT; the endpoint's security group blocks the tasks.
+        let blocked_endpoint = Topo::nat_only()
+            .interface_endpoint("vpce-logs", "logs", &["subnet-a"])
+            .endpoint_mut("vpce-logs", |e| e.private_dns_enabled = Some(false))
+            .endpoint_ingress(vec![]);
+        let err = check_safety(&topology(&blocked_endpoint), &Action::EnablePrivateDns { endpoint: "vpce-logs".into() }).unwrap_err();
+        assert!(err.contains("subnet-a to logs"), "{err}");
+        assert!(err.contains("admits TCP 443"), "{err}");
+
+        let open_endpoint = blocked_endpoint.clone().endpoint_ingress(vec![crate::rules::testing::https_from_cidr("10.0.0.0/16")]);
+        assert_eq!(check_safety(&topology(&open_endpoint), &Action::EnablePrivateDns { endpoint: "vpce-logs".into() }), Ok(()));
+
+        let no_layers = Topo::nat_only()
+            .gateway_endpoint("vpce-s3", "s3", &[])
+            .endpoint_mut("vpce-s3", |e| e.policy_document = Some(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"arn:aws:s3:::mine/*"}]}"#.into()));
+        let associate = Action::AssociateGatewayEndpoint { endpoint: "vpce-s3".into(), route_table: "rtb-private".into() };
+        assert!(check_safety(&topology(&no_layers), &associate).unwrap_err().contains("to s3"));
+    }
+
+    #[test]
+    fn planned_endpoints_repair_the_paths_they_target() {
+        let t = Topo::base();
+        let mut model = topology(&t);
+        let report = crate::evaluate::evaluate(&model);
+        let mut plan: Vec<Action> = report.findings.iter().flat_map(|f| f.remediation.clone()).collect();
+        plan.sort();
+        plan.dedup();
+        assert_eq!(plan.iter().map(|a| a.name().as_str()).collect::<Vec<_>>(), ["create-gateway-endpoint", "create-interface-endpoint", "create-interface-endpoint", "create-interface-endpoint"]);
+        for action in &plan {
+            assert_eq!(check_safety(&model, action), Ok(()));
+            simulate(&mut model, action);
+        }
+        let after = crate::evaluate::evaluate(&model);
+        assert!(after.findings.iter().all(|f| f.rule != crate::rules::RuleId::UnreachableDependency), "{:?}", after.findings);
+    }
+
+    #[test]
+    fn action_names_round_trip() {
+        for name in ActionName::ALL {
+            assert_eq!(name.as_str().parse::<ActionName>(), Ok(name));
+        }
+        assert!("delete-everything".parse::<ActionName>().is_err());
+        let json = serde_json::to_value(Action::EnablePrivateDns { endpoint: "vpce-1".into() }).unwrap();
+        assert_eq!(json, serde_json::json!({"action": "enable-private-dns", "endpoint": "vpce-1"}));
+    }
 }

@@ -58,6 +58,14 @@ pub struct Snapshot {
 impl Snapshot {
     /// Parses a snapshot, naming the JSON path of the first problem on failure.
     pub fn from_json(text: &str) -> Result<Self, SnapshotError> {
+        // serde would also accept a positional array for a struct; a snapshot is an object.
+        let first = text.trim_start().chars().next();
+        if first.is_some() && first != Some('{') {
+            return Err(SnapshotError::Shape {
+                path: "(top level)".to_string(),
+                reason: "expected a JSON object with keys such as Vpcs, Subnets, RouteTables and services".to_string(),
+            });
+        }
         let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();

@@ -57,7 +57,7 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
             f.route_table = path.route_table.map(|t| t.id.clone());
             f.availability_zone = Some(subnet.az.clone());
             f.message = format!(
-                "spare subnet {} ({}={}) cannot reach {}, which services of {} need: tried {}, broken: {}; fix it before tasks land there",
+                "spare subnet {} ({}={}) cannot reach {}, which services of {} need; path tried: {}; broken: {}; fix it before tasks land there",
                 subnet.id,
                 tags::WORKLOAD,
                 "ecs",

@@ -33,7 +33,7 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
         f.route_table = p.path.route_table.map(|t| t.id.clone());
         f.availability_zone = Some(p.subnet.az.clone());
         f.message = format!(
-            "tasks in {} cannot reach {} (needed: {}): tried {}, broken: {}",
+            "tasks in {} cannot reach {} (needed: {}); path tried: {}; broken: {}",
             p.subnet.id,
             p.dependency,
             context

@@ -1,0 +1,95 @@
+//! Printing a report for people: findings grouped by service (VPC-wide findings by VPC), one line
+//! per finding with its subject, then the why and the fix, and a summary. Colour only on a TTY
+//! (`anstream` strips styles otherwise, and honours `NO_COLOR`).
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+use reachguard_shared::evaluate::Report;
+use reachguard_shared::finding::{Finding, Severity};
+use reachguard_shared::rules::Field;
+
+fn severity_style(severity: Severity) -> Style {
+    let color = match severity {
+        Severity::Critical => AnsiColor::Red,
+        Severity::High => AnsiColor::Magenta,
+        Severity::Medium => AnsiColor::Yellow,
+        Severity::Low => AnsiColor::Cyan,
+    };
+    Style::new().fg_color(Some(color.into())).bold()
+}
+
+/// The group a finding is listed under: its service, else its VPC.
+fn group_of(finding: &Finding) -> String {
+    match &finding.service {
+        Some(service) if finding.rule.subject().contains(&Field::Service) => {
+            format!("service {service} ({})", finding.vpc)
+        }
+        _ => format!("{} (VPC-wide)", finding.vpc),
+    }
+}
+
+/// Writes the text report to stdout (warnings to stderr).
+pub fn text(report: &Report) -> io::Result<()> {
+    let mut out = anstream::stdout().lock();
+    let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
+    let mut groups: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+    for finding in &report.findings {
+        groups.entry(group_of(finding)).or_default().push(finding);
+    }
+    for (group, findings) in &groups {
+        writeln!(out, "{bold}{group}{bold:#}")?;
+        for f in findings {
+            let subject: Vec<String> = f
+                .subject()
+                .into_iter()
+                .filter(|(field, _)| *field != Field::Service)
+                .map(|(_, value)| value.to_string())
+                .collect();
+            let style = severity_style(f.severity);
+            writeln!(
+                out,
+                "  {style}{:<8}{style:#} {} {}",
+                f.severity.as_str().to_uppercase(),
+                f.rule,
+                subject.join(" / ")
+            )?;
+            writeln!(out, "           {dim}why:{dim:#} {}", f.message)?;
+            if f.remediation.is_empty() {
+                writeln!(out, "           {dim}fix:{dim:#} manual (notify-only)")?;
+            }
+            for action in &f.remediation {
+                writeln!(out, "           {dim}fix:{dim:#} {} [{}]", action.describe(), action.name())?;
+            }
+        }
+        writeln!(out)?;
+    }
+    let counts: Vec<String> = Severity::ALL
+        .into_iter()
+        .map(|s| (s, report.findings.iter().filter(|f| f.severity == s).count()))
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    let s = &report.summary;
+    let detail = if counts.is_empty() { String::new() } else { format!(" ({})", counts.join(", ")) };
+    writeln!(
+        out,
+        "{bold}summary:{bold:#} {} services, {} subnets: {} findings{detail}, {} suppressed",
+        s.services, s.subnets, s.findings, s.suppressed
+    )?;
+    out.flush()?;
+    let mut err = anstream::stderr().lock();
+    for warning in &report.warnings {
+        writeln!(err, "warning: {warning}")?;
+    }
+    Ok(())
+}
+
+/// Writes the findings JSON of INTERFACES.md to stdout.
+pub fn json(report: &Report) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, report)?;
+    writeln!(out)
+}

@@ -1,0 +1,206 @@
+//! The real `reachguard` binary on the bundled examples and on bad input: exact findings (rule
+//! and subject) per example, exit codes, and the text format.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs `reachguard` with `args` in the repository root; on a failed assertion the caller
+/// prints `describe(&output)`.
+fn reachguard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_reachguard"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the reachguard binary runs")
+}
+
+fn describe(args: &[&str], out: &Output) -> String {
+    format!(
+        "reachguard {}\nexit: {:?}\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// `check --format json` on a file: (exit code, ["rule subject…"]).
+fn findings(file: &str, extra: &[&str]) -> (i32, Vec<String>, serde_json::Value) {
+    let mut args = vec!["check", file, "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = reachguard(&args);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}\n{}", describe(&args, &out)));
+    let subjects = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let subject = match f["rule"].as_str().unwrap() {
+                "unreachable-dependency" => vec!["service", "subnet", "dependency"],
+                "endpoint-private-dns-disabled" | "gateway-endpoint-policy-blocks-ecr-layers" => vec!["endpoint"],
+                "vpc-dns-disabled" => vec!["vpc"],
+                "endpoint-security-group-blocks-https" => vec!["endpoint", "subnet"],
+                "endpoint-az-gap" => vec!["endpoint", "availability_zone"],
+                "gateway-endpoint-not-associated" => vec!["endpoint", "route_table"],
+                "nat-for-gateway-service" => vec!["vpc", "dependency"],
+                "nat-single-az" => vec!["nat_gateway"],
+                "egress-not-restricted" => vec!["route_table"],
+                "network-acl-blocks-https" => vec!["network_acl", "subnet"],
+                "route-blackhole" => vec!["route_table", "destination"],
+                "subnet-not-ready" => vec!["subnet", "dependency"],
+                other => panic!("unknown rule {other}"),
+            };
+            let values: Vec<&str> = subject.iter().map(|k| f[*k].as_str().unwrap()).collect();
+            format!("{} {}", f["rule"].as_str().unwrap(), values.join(" "))
+        })
+        .collect();
+    (out.status.code().unwrap(), subjects, json)
+}
+
+const CHECKOUT: &str = "arn:aws:ecs:us-east-1:111122223333:service/prod/checkout";
+const BILLING: &str = "arn:aws:ecs:us-east-1:111122223333:service/prod/billing";
+
+#[test]
+fn endpoint_only_example_is_clean() {
+    let (code, subjects, json) = findings("examples/endpoint-only-vpc.json", &[]);
+    assert_eq!(subjects, Vec::<String>::new());
+    assert_eq!(code, 0);
+    assert_eq!(json["summary"], serde_json::json!({"services": 1, "subnets": 2, "findings": 0, "suppressed": 0}));
+}
+
+#[test]
+fn nat_only_example_has_cost_resilience_and_egress_findings() {
+    let (code, subjects, _) = findings("examples/nat-only-vpc.json", &[]);
+    assert_eq!(
+        subjects,
+        [
+            "egress-not-restricted rtb-0a5d2e8c1b4f60011",
+            "endpoint-private-dns-disabled vpce-0a5d2e8c1b4f6l0g0",
+            "gateway-endpoint-not-associated vpce-0a5d2e8c1b4f6ddb0 rtb-0a5d2e8c1b4f60011",
+            "nat-single-az nat-0a5d2e8c1b4f60a01",
+            "subnet-not-ready subnet-0a5d2e8c1b4f600c1 ecr.api",
+            "subnet-not-ready subnet-0a5d2e8c1b4f600c1 ecr.dkr",
+            "subnet-not-ready subnet-0a5d2e8c1b4f600c1 logs",
+            "subnet-not-ready subnet-0a5d2e8c1b4f600c1 s3",
+            "nat-for-gateway-service vpc-0a5d2e8c1b4f60001 s3",
+        ]
+    );
+    assert_eq!(code, 1, "high findings fail by default");
+    let (code, _, _) = findings("examples/nat-only-vpc.json", &["--fail-on", "critical"]);
+    assert_eq!(code, 0, "nothing critical");
+}
+
+#[test]
+fn broken_example_has_every_outage_rule() {
+    let (code, subjects, json) = findings("examples/broken-vpc.json", &[]);
+    let a = "subnet-0b7f3c9d2e1a800a1";
+    let b = "subnet-0b7f3c9d2e1a800b1";
+    let l = "subnet-0b7f3c9d2e1a801a1";
+    let expected: Vec<String> = [
+        format!("route-blackhole rtb-0b7f3c9d2e1a800a1 0.0.0.0/0"),
+        format!("unreachable-dependency {BILLING} {l} ecr.api"),
+        format!("unreachable-dependency {BILLING} {l} ecr.dkr"),
+        format!("unreachable-dependency {BILLING} {l} logs"),
+        format!("unreachable-dependency {CHECKOUT} {a} ecr.dkr"),
+        format!("unreachable-dependency {CHECKOUT} {a} logs"),
+        format!("unreachable-dependency {CHECKOUT} {a} s3"),
+        format!("unreachable-dependency {CHECKOUT} {a} secretsmanager"),
+        format!("unreachable-dependency {CHECKOUT} {b} ecr.dkr"),
+        format!("unreachable-dependency {CHECKOUT} {b} logs"),
+        format!("unreachable-dependency {CHECKOUT} {b} s3"),
+        format!("unreachable-dependency {CHECKOUT} {b} secretsmanager"),
+        format!("endpoint-security-group-blocks-https vpce-0b7f3c9d2e1a8d0k0 {a}"),
+        format!("endpoint-security-group-blocks-https vpce-0b7f3c9d2e1a8d0k0 {b}"),
+        format!("gateway-endpoint-policy-blocks-ecr-layers vpce-0b7f3c9d2e1a80s30"),
+        format!("network-acl-blocks-https acl-0b7f3c9d2e1a800b1 {b}"),
+        format!("vpc-dns-disabled vpc-0b7f3c9d2e1a80002"),
+        format!("endpoint-az-gap vpce-0b7f3c9d2e1a8a0i0 us-east-1b"),
+        format!("endpoint-az-gap vpce-0b7f3c9d2e1a8d0k0 us-east-1b"),
+    ]
+    .into();
+    assert_eq!(subjects, expected);
+    assert_eq!(code, 1);
+    let first = &json["findings"][0];
+    assert_eq!(first["severity"], "critical");
+    assert_eq!(first["account"], "111122223333");
+    assert_eq!(first["region"], "us-east-1");
+    for member in ["service", "subnet", "dependency", "endpoint", "route_table", "nat_gateway", "network_acl", "availability_zone", "destination", "message", "remediation"] {
+        assert!(first.get(member).is_some(), "{member} is always present");
+    }
+    let logs = json["findings"].as_array().unwrap().iter().find(|f| f["subnet"] == a && f["dependency"] == "logs").unwrap();
+    assert_eq!(logs["path"]["via"], "default route 0.0.0.0/0 -> nat-0b7f3c9d2e1a8dead");
+    assert!(logs["path"]["broken_at"].as_str().unwrap().contains("blackhole"));
+    assert_eq!(logs["remediation"][0]["action"], "create-interface-endpoint");
+}
+
+#[test]
+fn examples_show_every_rule() {
+    let mut rules: Vec<String> = ["examples/endpoint-only-vpc.json", "examples/nat-only-vpc.json", "examples/broken-vpc.json"]
+        .iter()
+        .flat_map(|f| findings(f, &[]).1)
+        .map(|s| s.split(' ').next().unwrap().to_string())
+        .collect();
+    rules.sort();
+    rules.dedup();
+    assert_eq!(rules.len(), 13, "{rules:?}");
+}
+
+#[test]
+fn rule_filter_and_bundled_default() {
+    let (_, subjects, json) = findings("examples/broken-vpc.json", &["--rule", "endpoint-az-gap", "--rule", "vpc-dns-disabled"]);
+    assert_eq!(subjects.len(), 3, "{subjects:?}");
+    assert_eq!(json["summary"]["findings"], 3);
+    let out = reachguard(&["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&["check"], &out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bundled examples/broken-vpc.json"));
+    let bundled: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(bundled, findings("examples/broken-vpc.json", &[]).2, "the bundled default is the example file");
+}
+
+#[test]
+fn text_report_groups_by_service_and_ends_with_a_summary() {
+    let args = ["check", "examples/nat-only-vpc.json"];
+    let out = reachguard(&args);
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(text.starts_with("vpc-0a5d2e8c1b4f60001 (VPC-wide)\n"), "{}", describe(&args, &out));
+    assert!(text.contains("  MEDIUM   nat-single-az nat-0a5d2e8c1b4f60a01\n"), "{}", describe(&args, &out));
+    assert!(text.contains("fix: enable private DNS on endpoint vpce-0a5d2e8c1b4f6l0g0 [enable-private-dns]"));
+    assert!(text.trim_end().ends_with("summary: 1 services, 2 subnets: 9 findings (2 high, 6 medium, 1 low), 0 suppressed"));
+    assert!(!text.contains('\u{1b}'), "no colour when not a TTY");
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_problem() {
+    let dir = std::env::temp_dir().join(format!("reachguard-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        ("not-json.json", "{\"Vpcs\": [", "not valid JSON"),
+        ("wrong-shape.json", r#"{"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock": 42, "AvailabilityZone": "us-east-1a"}]}"#, "Subnets[0].CidrBlock: invalid type: integer `42`, expected a string"),
+        ("bad-cidr.json", r#"{"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/40", "AvailabilityZone": "us-east-1a"}]}"#, "Subnets[0].CidrBlock: expected an IPv4 CIDR"),
+        ("bad-policy.json", r#"{"VpcEndpoints": [{"VpcEndpointId": "vpce-1", "VpcEndpointType": "Gateway", "VpcId": "vpc-1", "ServiceName": "com.amazonaws.us-east-1.s3", "PolicyDocument": "{nope"}]}"#, "VpcEndpoints[0].PolicyDocument: not a JSON policy document"),
+        ("array.json", "[]", "(top level): expected a JSON object"),
+    ];
+    for (name, content, expected) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        let path = path.to_str().unwrap();
+        let args = ["check", path];
+        let out = reachguard(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}", describe(&args, &out));
+        assert!(stderr.contains(expected), "{name}: {}", describe(&args, &out));
+        assert!(out.stdout.is_empty(), "no partial result: {}", describe(&args, &out));
+    }
+    let out = reachguard(&["check", "no/such/file.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read snapshot no/such/file.json"));
+    let out = reachguard(&["check", "examples/broken-vpc.json", "--rule", "no-such-rule"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the rules are: unreachable-dependency"));
+}
