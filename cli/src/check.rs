@@ -96,5 +96,9 @@ pub fn print(mut report: Report, args: &ReportArgs) -> anyhow::Result<ExitCode> 
         other => other.context("cannot write the report")?,
     }
     let failing = report.worst().is_some_and(|w| w.at_least(args.fail_on));
-    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

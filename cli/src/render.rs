@@ -61,19 +61,33 @@ pub fn text(report: &Report) -> io::Result<()> {
                 writeln!(out, "           {dim}fix:{dim:#} manual (notify-only)")?;
             }
             for action in &f.remediation {
-                writeln!(out, "           {dim}fix:{dim:#} {} [{}]", action.describe(), action.name())?;
+                writeln!(
+                    out,
+                    "           {dim}fix:{dim:#} {} [{}]",
+                    action.describe(),
+                    action.name()
+                )?;
             }
         }
         writeln!(out)?;
     }
     let counts: Vec<String> = Severity::ALL
         .into_iter()
-        .map(|s| (s, report.findings.iter().filter(|f| f.severity == s).count()))
+        .map(|s| {
+            (
+                s,
+                report.findings.iter().filter(|f| f.severity == s).count(),
+            )
+        })
         .filter(|(_, n)| *n > 0)
         .map(|(s, n)| format!("{n} {s}"))
         .collect();
     let s = &report.summary;
-    let detail = if counts.is_empty() { String::new() } else { format!(" ({})", counts.join(", ")) };
+    let detail = if counts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", counts.join(", "))
+    };
     writeln!(
         out,
         "{bold}summary:{bold:#} {} services, {} subnets: {} findings{detail}, {} suppressed",

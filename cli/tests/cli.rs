@@ -43,7 +43,9 @@ fn findings(file: &str, extra: &[&str]) -> (i32, Vec<String>, serde_json::Value)
         .map(|f| {
             let subject = match f["rule"].as_str().unwrap() {
                 "unreachable-dependency" => vec!["service", "subnet", "dependency"],
-                "endpoint-private-dns-disabled" | "gateway-endpoint-policy-blocks-ecr-layers" => vec!["endpoint"],
+                "endpoint-private-dns-disabled" | "gateway-endpoint-policy-blocks-ecr-layers" => {
+                    vec!["endpoint"]
+                }
                 "vpc-dns-disabled" => vec!["vpc"],
                 "endpoint-security-group-blocks-https" => vec!["endpoint", "subnet"],
                 "endpoint-az-gap" => vec!["endpoint", "availability_zone"],
@@ -71,7 +73,10 @@ fn endpoint_only_example_is_clean() {
     let (code, subjects, json) = findings("examples/endpoint-only-vpc.json", &[]);
     assert_eq!(subjects, Vec::<String>::new());
     assert_eq!(code, 0);
-    assert_eq!(json["summary"], serde_json::json!({"services": 1, "subnets": 2, "findings": 0, "suppressed": 0}));
+    assert_eq!(
+        json["summary"],
+        serde_json::json!({"services": 1, "subnets": 2, "findings": 0, "suppressed": 0})
+    );
 }
 
 #[test]
@@ -130,22 +135,54 @@ fn broken_example_has_every_outage_rule() {
     assert_eq!(first["severity"], "critical");
     assert_eq!(first["account"], "111122223333");
     assert_eq!(first["region"], "us-east-1");
-    for member in ["service", "subnet", "dependency", "endpoint", "route_table", "nat_gateway", "network_acl", "availability_zone", "destination", "message", "remediation"] {
+    for member in [
+        "service",
+        "subnet",
+        "dependency",
+        "endpoint",
+        "route_table",
+        "nat_gateway",
+        "network_acl",
+        "availability_zone",
+        "destination",
+        "message",
+        "remediation",
+    ] {
         assert!(first.get(member).is_some(), "{member} is always present");
     }
-    let logs = json["findings"].as_array().unwrap().iter().find(|f| f["subnet"] == a && f["dependency"] == "logs").unwrap();
-    assert_eq!(logs["path"]["via"], "default route 0.0.0.0/0 -> nat-0b7f3c9d2e1a8dead");
-    assert!(logs["path"]["broken_at"].as_str().unwrap().contains("blackhole"));
-    assert_eq!(logs["remediation"][0]["action"], "create-interface-endpoint");
+    let logs = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["subnet"] == a && f["dependency"] == "logs")
+        .unwrap();
+    assert_eq!(
+        logs["path"]["via"],
+        "default route 0.0.0.0/0 -> nat-0b7f3c9d2e1a8dead"
+    );
+    assert!(
+        logs["path"]["broken_at"]
+            .as_str()
+            .unwrap()
+            .contains("blackhole")
+    );
+    assert_eq!(
+        logs["remediation"][0]["action"],
+        "create-interface-endpoint"
+    );
 }
 
 #[test]
 fn examples_show_every_rule() {
-    let mut rules: Vec<String> = ["examples/endpoint-only-vpc.json", "examples/nat-only-vpc.json", "examples/broken-vpc.json"]
-        .iter()
-        .flat_map(|f| findings(f, &[]).1)
-        .map(|s| s.split(' ').next().unwrap().to_string())
-        .collect();
+    let mut rules: Vec<String> = [
+        "examples/endpoint-only-vpc.json",
+        "examples/nat-only-vpc.json",
+        "examples/broken-vpc.json",
+    ]
+    .iter()
+    .flat_map(|f| findings(f, &[]).1)
+    .map(|s| s.split(' ').next().unwrap().to_string())
+    .collect();
     rules.sort();
     rules.dedup();
     assert_eq!(rules.len(), 13, "{rules:?}");
@@ -153,14 +190,21 @@ fn examples_show_every_rule() {
 
 #[test]
 fn rule_filter_and_bundled_default() {
-    let (_, subjects, json) = findings("examples/broken-vpc.json", &["--rule", "endpoint-az-gap", "--rule", "vpc-dns-disabled"]);
+    let (_, subjects, json) = findings(
+        "examples/broken-vpc.json",
+        &["--rule", "endpoint-az-gap", "--rule", "vpc-dns-disabled"],
+    );
     assert_eq!(subjects.len(), 3, "{subjects:?}");
     assert_eq!(json["summary"]["findings"], 3);
     let out = reachguard(&["check", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&["check"], &out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bundled examples/broken-vpc.json"));
     let bundled: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(bundled, findings("examples/broken-vpc.json", &[]).2, "the bundled default is the example file");
+    assert_eq!(
+        bundled,
+        findings("examples/broken-vpc.json", &[]).2,
+        "the bundled default is the example file"
+    );
 }
 
 #[test]
@@ -168,10 +212,22 @@ fn text_report_groups_by_service_and_ends_with_a_summary() {
     let args = ["check", "examples/nat-only-vpc.json"];
     let out = reachguard(&args);
     let text = String::from_utf8(out.stdout.clone()).unwrap();
-    assert!(text.starts_with("vpc-0a5d2e8c1b4f60001 (VPC-wide)\n"), "{}", describe(&args, &out));
-    assert!(text.contains("  MEDIUM   nat-single-az nat-0a5d2e8c1b4f60a01\n"), "{}", describe(&args, &out));
-    assert!(text.contains("fix: enable private DNS on endpoint vpce-0a5d2e8c1b4f6l0g0 [enable-private-dns]"));
-    assert!(text.trim_end().ends_with("summary: 1 services, 2 subnets: 9 findings (2 high, 6 medium, 1 low), 0 suppressed"));
+    assert!(
+        text.starts_with("vpc-0a5d2e8c1b4f60001 (VPC-wide)\n"),
+        "{}",
+        describe(&args, &out)
+    );
+    assert!(
+        text.contains("  MEDIUM   nat-single-az nat-0a5d2e8c1b4f60a01\n"),
+        "{}",
+        describe(&args, &out)
+    );
+    assert!(text.contains(
+        "fix: enable private DNS on endpoint vpce-0a5d2e8c1b4f6l0g0 [enable-private-dns]"
+    ));
+    assert!(text.trim_end().ends_with(
+        "summary: 1 services, 2 subnets: 9 findings (2 high, 6 medium, 1 low), 0 suppressed"
+    ));
     assert!(!text.contains('\u{1b}'), "no colour when not a TTY");
 }
 
@@ -181,9 +237,21 @@ fn bad_input_exits_2_naming_the_problem() {
     std::fs::create_dir_all(&dir).unwrap();
     let cases = [
         ("not-json.json", "{\"Vpcs\": [", "not valid JSON"),
-        ("wrong-shape.json", r#"{"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock": 42, "AvailabilityZone": "us-east-1a"}]}"#, "Subnets[0].CidrBlock: invalid type: integer `42`, expected a string"),
-        ("bad-cidr.json", r#"{"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/40", "AvailabilityZone": "us-east-1a"}]}"#, "Subnets[0].CidrBlock: expected an IPv4 CIDR"),
-        ("bad-policy.json", r#"{"VpcEndpoints": [{"VpcEndpointId": "vpce-1", "VpcEndpointType": "Gateway", "VpcId": "vpc-1", "ServiceName": "com.amazonaws.us-east-1.s3", "PolicyDocument": "{nope"}]}"#, "VpcEndpoints[0].PolicyDocument: not a JSON policy document"),
+        (
+            "wrong-shape.json",
+            r#"{"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock": 42, "AvailabilityZone": "us-east-1a"}]}"#,
+            "Subnets[0].CidrBlock: invalid type: integer `42`, expected a string",
+        ),
+        (
+            "bad-cidr.json",
+            r#"{"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/40", "AvailabilityZone": "us-east-1a"}]}"#,
+            "Subnets[0].CidrBlock: expected an IPv4 CIDR",
+        ),
+        (
+            "bad-policy.json",
+            r#"{"VpcEndpoints": [{"VpcEndpointId": "vpce-1", "VpcEndpointType": "Gateway", "VpcId": "vpc-1", "ServiceName": "com.amazonaws.us-east-1.s3", "PolicyDocument": "{nope"}]}"#,
+            "VpcEndpoints[0].PolicyDocument: not a JSON policy document",
+        ),
         ("array.json", "[]", "(top level): expected a JSON object"),
     ];
     for (name, content, expected) in cases {
@@ -194,13 +262,41 @@ fn bad_input_exits_2_naming_the_problem() {
         let out = reachguard(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{}", describe(&args, &out));
-        assert!(stderr.contains(expected), "{name}: {}", describe(&args, &out));
-        assert!(out.stdout.is_empty(), "no partial result: {}", describe(&args, &out));
+        assert!(
+            stderr.contains(expected),
+            "{name}: {}",
+            describe(&args, &out)
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "no partial result: {}",
+            describe(&args, &out)
+        );
     }
     let out = reachguard(&["check", "no/such/file.json"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read snapshot no/such/file.json"));
-    let out = reachguard(&["check", "examples/broken-vpc.json", "--rule", "no-such-rule"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read snapshot no/such/file.json")
+    );
+    let out = reachguard(&[
+        "check",
+        "examples/broken-vpc.json",
+        "--rule",
+        "no-such-rule",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the rules are: unreachable-dependency"));
+}
+
+#[test]
+fn readme_rule_table_is_the_generated_catalog() {
+    let out = reachguard(&["rules"]);
+    assert_eq!(out.status.code(), Some(0));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(table.lines().count(), 15, "header, separator and 13 rules");
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&table),
+        "README.md's rule table differs from `reachguard rules`:\n{table}"
+    );
 }

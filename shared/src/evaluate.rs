@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashMap as HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::deps::{self, Dependencies};
@@ -58,6 +60,8 @@ pub struct Evaluation<'t> {
     pub services: Vec<ServiceContext<'t>>,
     /// Every service × subnet × dependency path.
     pub paths: Vec<ServicePath<'t>>,
+    paths_of_vpc: HashMap<&'t str, Vec<usize>>,
+    service_subnets: BTreeMap<&'t str, &'t Subnet>,
 }
 
 impl<'t> Evaluation<'t> {
@@ -99,11 +103,33 @@ impl<'t> Evaluation<'t> {
                 }
             }
         }
+        let mut paths_of_vpc: HashMap<&'t str, Vec<usize>> = HashMap::default();
+        for (i, p) in paths.iter().enumerate() {
+            paths_of_vpc
+                .entry(p.subnet.vpc.as_str())
+                .or_default()
+                .push(i);
+        }
+        let service_subnets = services
+            .iter()
+            .flat_map(|s| s.subnets.iter().map(|&sub| (sub.id.as_str(), sub)))
+            .collect();
         Evaluation {
             topology,
             services,
             paths,
+            paths_of_vpc,
+            service_subnets,
         }
+    }
+
+    /// The paths of one VPC's service subnets (plans look only there, keeping evaluation linear).
+    pub fn paths_in(&self, vpc: &str) -> impl Iterator<Item = &ServicePath<'t>> {
+        self.paths_of_vpc
+            .get(vpc)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.paths[i])
     }
 
     /// The context of a path's service.
@@ -131,12 +157,9 @@ impl<'t> Evaluation<'t> {
         self.services.iter().map(|s| s.vpc).collect()
     }
 
-    /// Distinct (subnet, service subnets' route table) pairs of in-scope services, by subnet id.
-    pub fn service_subnets(&self) -> BTreeMap<&'t str, &'t Subnet> {
-        self.services
-            .iter()
-            .flat_map(|s| s.subnets.iter().map(|&sub| (sub.id.as_str(), sub)))
-            .collect()
+    /// The distinct subnets of in-scope services, by subnet id.
+    pub fn service_subnets(&self) -> &BTreeMap<&'t str, &'t Subnet> {
+        &self.service_subnets
     }
 }
 

@@ -4,7 +4,7 @@
 //! It owns the meaning of AWS's shapes (what "associated", "available" or "main" mean); it does
 //! not decide reachability ([`crate::paths`]) or compliance ([`crate::rules`]).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::error::SnapshotError;
 use crate::net::{Ipv4Cidr, Ports};
@@ -480,7 +480,7 @@ impl Topology {
     /// simulation does).
     pub fn reindex(&mut self) {
         fn by_id<T>(items: &[T], id: impl Fn(&T) -> &str) -> HashMap<String, usize> {
-            let mut map = HashMap::with_capacity(items.len());
+            let mut map = HashMap::with_capacity_and_hasher(items.len(), Default::default());
             for (i, item) in items.iter().enumerate() {
                 map.entry(id(item).to_string()).or_insert(i);
             }

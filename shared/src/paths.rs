@@ -527,12 +527,14 @@ impl Break<'_> {
                 "{} has no route table association and {} has no main route table",
                 subnet.id, subnet.vpc
             ),
-            Break::NoDefaultRoute => match idle_interface_endpoint(topology, &subnet.vpc, dependency) {
-                Some(note) => format!("{note}, and the route table has no 0.0.0.0/0 route"),
-                None => format!(
-                    "no endpoint captures {dependency} and the route table has no 0.0.0.0/0 route"
-                ),
-            },
+            Break::NoDefaultRoute => {
+                match idle_interface_endpoint(topology, &subnet.vpc, dependency) {
+                    Some(note) => format!("{note}, and the route table has no 0.0.0.0/0 route"),
+                    None => format!(
+                        "no endpoint captures {dependency} and the route table has no 0.0.0.0/0 route"
+                    ),
+                }
+            }
             Break::Blackhole(r) => format!(
                 "the 0.0.0.0/0 route to {} is a blackhole (its target no longer exists)",
                 r.target.id()
@@ -629,7 +631,8 @@ mod tests {
     fn acl_evaluation_is_ordered_first_match_and_covers_every_port() {
         let anywhere = Ipv4Cidr::ANYWHERE;
         let all = Some((0, 65535));
-        let cases: [(&str, Vec<AclEntry>, Ports, Option<Option<i64>>); 8] = [
+        type Case = (&'static str, Vec<AclEntry>, Ports, Option<Option<i64>>);
+        let cases: [Case; 8] = [
             (
                 "allow all",
                 vec![entry(100, true, all, "0.0.0.0/0")],

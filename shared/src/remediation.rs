@@ -199,9 +199,8 @@ impl Action {
 /// subnets that need it.
 pub fn create_gateway_endpoint(eval: &Evaluation<'_>, vpc: &str, dependency: &str) -> Action {
     let mut route_tables: Vec<String> = eval
-        .paths
-        .iter()
-        .filter(|p| p.subnet.vpc == vpc && p.dependency == dependency)
+        .paths_in(vpc)
+        .filter(|p| p.dependency == dependency)
         .filter_map(|p| p.path.route_table.map(|t| t.id.clone()))
         .collect();
     route_tables.sort();
@@ -223,7 +222,7 @@ pub fn associate_gateway_endpoint<'t>(
     route_table: &str,
 ) -> Option<(&'t Endpoint, Action)> {
     let needs_layers = dependency == "s3"
-        && eval.paths.iter().any(|p| {
+        && eval.paths_in(vpc).any(|p| {
             p.dependency == "s3"
                 && p.path.route_table.is_some_and(|t| t.id == route_table)
                 && eval.service_of(p).deps.ecr_layers
@@ -254,11 +253,7 @@ pub fn create_interface_endpoint(
 ) -> Option<Action> {
     let cidr = eval.topology.vpc(vpc)?.cidr?;
     let mut per_az: BTreeMap<&str, &str> = BTreeMap::new();
-    for p in eval
-        .paths
-        .iter()
-        .filter(|p| p.subnet.vpc == vpc && p.dependency == dependency)
-    {
+    for p in eval.paths_in(vpc).filter(|p| p.dependency == dependency) {
         let chosen = per_az
             .entry(p.subnet.az.as_str())
             .or_insert(p.subnet.id.as_str());
@@ -278,7 +273,6 @@ pub fn create_interface_endpoint(
 pub fn service_name(region: &str, dependency: &str) -> String {
     format!("com.amazonaws.{region}.{dependency}")
 }
-
 
 fn https_from(cidr: &str) -> Option<Ingress> {
     Some(Ingress {
@@ -434,18 +428,41 @@ mod tests {
             .interface_endpoint("vpce-logs", "logs", &["subnet-a"])
             .endpoint_mut("vpce-logs", |e| e.private_dns_enabled = Some(false))
             .endpoint_ingress(vec![]);
-        let err = check_safety(&topology(&blocked_endpoint), &Action::EnablePrivateDns { endpoint: "vpce-logs".into() }).unwrap_err();
+        let err = check_safety(
+            &topology(&blocked_endpoint),
+            &Action::EnablePrivateDns {
+                endpoint: "vpce-logs".into(),
+            },
+        )
+        .unwrap_err();
         assert!(err.contains("subnet-a to logs"), "{err}");
         assert!(err.contains("admits TCP 443"), "{err}");
 
-        let open_endpoint = blocked_endpoint.clone().endpoint_ingress(vec![crate::rules::testing::https_from_cidr("10.0.0.0/16")]);
-        assert_eq!(check_safety(&topology(&open_endpoint), &Action::EnablePrivateDns { endpoint: "vpce-logs".into() }), Ok(()));
+        let open_endpoint = blocked_endpoint
+            .clone()
+            .endpoint_ingress(vec![crate::rules::testing::https_from_cidr("10.0.0.0/16")]);
+        assert_eq!(
+            check_safety(
+                &topology(&open_endpoint),
+                &Action::EnablePrivateDns {
+                    endpoint: "vpce-logs".into()
+                }
+            ),
+            Ok(())
+        );
 
         let no_layers = Topo::nat_only()
             .gateway_endpoint("vpce-s3", "s3", &[])
             .endpoint_mut("vpce-s3", |e| e.policy_document = Some(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"arn:aws:s3:::mine/*"}]}"#.into()));
-        let associate = Action::AssociateGatewayEndpoint { endpoint: "vpce-s3".into(), route_table: "rtb-private".into() };
-        assert!(check_safety(&topology(&no_layers), &associate).unwrap_err().contains("to s3"));
+        let associate = Action::AssociateGatewayEndpoint {
+            endpoint: "vpce-s3".into(),
+            route_table: "rtb-private".into(),
+        };
+        assert!(
+            check_safety(&topology(&no_layers), &associate)
+                .unwrap_err()
+                .contains("to s3")
+        );
     }
 
     #[test]
@@ -453,16 +470,35 @@ mod tests {
         let t = Topo::base();
         let mut model = topology(&t);
         let report = crate::evaluate::evaluate(&model);
-        let mut plan: Vec<Action> = report.findings.iter().flat_map(|f| f.remediation.clone()).collect();
+        let mut plan: Vec<Action> = report
+            .findings
+            .iter()
+            .flat_map(|f| f.remediation.clone())
+            .collect();
         plan.sort();
         plan.dedup();
-        assert_eq!(plan.iter().map(|a| a.name().as_str()).collect::<Vec<_>>(), ["create-gateway-endpoint", "create-interface-endpoint", "create-interface-endpoint", "create-interface-endpoint"]);
+        assert_eq!(
+            plan.iter().map(|a| a.name().as_str()).collect::<Vec<_>>(),
+            [
+                "create-gateway-endpoint",
+                "create-interface-endpoint",
+                "create-interface-endpoint",
+                "create-interface-endpoint"
+            ]
+        );
         for action in &plan {
             assert_eq!(check_safety(&model, action), Ok(()));
             simulate(&mut model, action);
         }
         let after = crate::evaluate::evaluate(&model);
-        assert!(after.findings.iter().all(|f| f.rule != crate::rules::RuleId::UnreachableDependency), "{:?}", after.findings);
+        assert!(
+            after
+                .findings
+                .iter()
+                .all(|f| f.rule != crate::rules::RuleId::UnreachableDependency),
+            "{:?}",
+            after.findings
+        );
     }
 
     #[test]
@@ -471,7 +507,13 @@ mod tests {
             assert_eq!(name.as_str().parse::<ActionName>(), Ok(name));
         }
         assert!("delete-everything".parse::<ActionName>().is_err());
-        let json = serde_json::to_value(Action::EnablePrivateDns { endpoint: "vpce-1".into() }).unwrap();
-        assert_eq!(json, serde_json::json!({"action": "enable-private-dns", "endpoint": "vpce-1"}));
+        let json = serde_json::to_value(Action::EnablePrivateDns {
+            endpoint: "vpce-1".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"action": "enable-private-dns", "endpoint": "vpce-1"})
+        );
     }
 }

@@ -22,7 +22,7 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(eval: &Evaluation<'_>, out: &mut Findings) {
     let topology = eval.topology;
-    for subnet in eval.service_subnets().into_values() {
+    for subnet in eval.service_subnets().values().copied() {
         let restricted = topology
             .vpc(&subnet.vpc)
             .and_then(|v| v.tags.get(tags::EGRESS))

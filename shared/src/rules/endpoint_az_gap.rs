@@ -35,8 +35,7 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
         }
         // The lowest service subnet id in the AZ, so every finding of the AZ plans the same subnet.
         let subnet = eval
-            .paths
-            .iter()
+            .paths_in(&p.subnet.vpc)
             .filter(|q| matches!(q.path.via, Via::InterfaceEndpoint(e) if e.id == endpoint.id))
             .map(|q| q.subnet)
             .filter(|s| s.az == p.subnet.az)

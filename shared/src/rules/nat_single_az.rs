@@ -24,7 +24,7 @@ pub(super) const RULE: Rule = Rule {
 fn check(eval: &Evaluation<'_>, out: &mut Findings) {
     let topology = eval.topology;
     let mut served: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::new();
-    for subnet in eval.service_subnets().into_values() {
+    for subnet in eval.service_subnets().values().copied() {
         let route = topology
             .route_table_of(subnet)
             .and_then(|t| t.default_route());

@@ -18,7 +18,7 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(eval: &Evaluation<'_>, out: &mut Findings) {
-    for subnet in eval.service_subnets().into_values() {
+    for subnet in eval.service_subnets().values().copied() {
         let Some(table) = eval.topology.route_table_of(subnet) else {
             continue;
         };
