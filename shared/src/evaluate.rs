@@ -221,17 +221,24 @@ impl Report {
 
 /// Evaluates every rule over a topology.
 pub fn evaluate(topology: &Topology) -> Report {
+    evaluate_with_suppressed(topology).0
+}
+
+/// Evaluates every rule, and also returns the findings that `reachguard:exempt` tags suppressed
+/// (the lifecycle keeps them quiet instead of resolving them).
+pub fn evaluate_with_suppressed(topology: &Topology) -> (Report, Vec<Finding>) {
     let evaluation = Evaluation::new(topology);
     let mut findings = Findings::default();
     for rule in RuleId::ALL {
         (rule.rule().check)(&evaluation, &mut findings);
     }
-    let (mut kept, suppressed): (Vec<Finding>, Vec<Finding>) = findings
+    let (mut kept, mut suppressed): (Vec<Finding>, Vec<Finding>) = findings
         .into_vec()
         .into_iter()
         .partition(|f| !is_suppressed(topology, f));
     finding::sort(&mut kept);
-    Report {
+    finding::sort(&mut suppressed);
+    let report = Report {
         summary: Summary {
             services: evaluation.services.len(),
             subnets: evaluation.service_subnets().len(),
@@ -240,7 +247,8 @@ pub fn evaluate(topology: &Topology) -> Report {
         },
         findings: kept,
         warnings: topology.warnings.clone(),
-    }
+    };
+    (report, suppressed)
 }
 
 /// A `reachguard:exempt` tag naming the rule on the VPC, or on a resource the subject names.

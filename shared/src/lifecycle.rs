@@ -1,0 +1,381 @@
+//! The finding lifecycle: which findings opened, were resolved, or deserve a reminder since the
+//! last evaluation, and the remediation bookkeeping that keeps retries from repeating themselves.
+//!
+//! Pure: [`reconcile`] compares the stored [`Record`]s of an evaluated scope with the current
+//! findings at an injected time and returns the [`Update`]s to write. The store
+//! (`aws::state`, DynamoDB) writes each update conditionally on the version it read, and only the
+//! transitions whose write succeeded are notified, so two concurrent evaluations of one VPC never
+//! announce the same transition twice.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Finding;
+use crate::notification::{Status, Transition};
+
+/// Re-notify a finding still open after this many hours unless configured otherwise.
+pub const DEFAULT_REMINDER_HOURS: u64 = 24;
+/// At most this many remediation attempts per finding per day unless configured otherwise.
+pub const DEFAULT_MAX_ATTEMPTS_PER_DAY: usize = 3;
+/// Resolved records expire (DynamoDB TTL) this long after resolution.
+pub const RESOLVED_RETENTION_SECS: i64 = 30 * 24 * 3600;
+const DAY_SECS: i64 = 24 * 3600;
+
+/// A stored finding's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Firing, announced.
+    Open,
+    /// No longer firing.
+    Resolved,
+    /// Firing but exempted by a `reachguard:exempt` tag.
+    Suppressed,
+}
+
+impl State {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Open => "open",
+            State::Resolved => "resolved",
+            State::Suppressed => "suppressed",
+        }
+    }
+}
+
+/// One finding's stored lifecycle (one item of the state table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// `<account>#<region>#<vpc>`: one query loads a VPC's records.
+    pub partition: String,
+    /// The finding's identity ([`Finding::key`]: rule and subject).
+    pub key: String,
+    /// Current state.
+    pub state: State,
+    /// First time it fired (this opening).
+    pub first_seen: i64,
+    /// Last evaluation that saw it firing.
+    pub last_seen: i64,
+    /// Last notification about it.
+    pub last_notified: Option<i64>,
+    /// When it was resolved; the TTL is derived from it.
+    pub resolved_at: Option<i64>,
+    /// Remediation attempts in the last day (epoch seconds).
+    pub attempts: Vec<i64>,
+    /// Outcome of the last remediation attempt (`applied`, or the error).
+    pub last_outcome: Option<String>,
+    /// The last failure was already notified.
+    pub failure_reported: bool,
+    /// The finding as last seen.
+    pub finding: Finding,
+    /// Optimistic-concurrency version; 0 for a record never stored.
+    pub version: u64,
+}
+
+impl Record {
+    /// When the store should expire the record (resolved records only).
+    pub fn expires_at(&self) -> Option<i64> {
+        self.resolved_at.map(|t| t + RESOLVED_RETENTION_SECS)
+    }
+
+    /// True when another remediation attempt is allowed (fewer than `max_per_day` in 24 h).
+    pub fn may_attempt(&self, now: i64, max_per_day: usize) -> bool {
+        self.attempts.iter().filter(|&&t| now - t < DAY_SECS).count() < max_per_day
+    }
+
+    /// Records an attempt's outcome. Returns true when it should be notified: always for a
+    /// success, once for a failure (until an attempt succeeds or fails differently).
+    pub fn record_attempt(&mut self, now: i64, outcome: Result<(), String>) -> bool {
+        self.attempts.retain(|&t| now - t < DAY_SECS);
+        self.attempts.push(now);
+        match outcome {
+            Ok(()) => {
+                self.last_outcome = Some("applied".to_string());
+                self.failure_reported = false;
+                true
+            }
+            Err(error) => {
+                let repeated = self.failure_reported && self.last_outcome.as_deref() == Some(&error);
+                self.last_outcome = Some(error);
+                self.failure_reported = true;
+                !repeated
+            }
+        }
+    }
+}
+
+/// The account, region and VPCs one evaluation covered: only their records may change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvaluatedScope {
+    /// Account id.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// The VPCs evaluated (whole).
+    pub vpcs: BTreeSet<String>,
+}
+
+impl EvaluatedScope {
+    /// The partition key of one VPC's records.
+    pub fn partition(&self, vpc: &str) -> String {
+        partition(&self.account, &self.region, vpc)
+    }
+
+    /// Every partition of the scope.
+    pub fn partitions(&self) -> Vec<String> {
+        self.vpcs.iter().map(|v| self.partition(v)).collect()
+    }
+}
+
+/// `<account>#<region>#<vpc>`.
+pub fn partition(account: &str, region: &str, vpc: &str) -> String {
+    format!("{account}#{region}#{vpc}")
+}
+
+/// A record to write, conditional on the version read, and the transition it announces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update {
+    /// The new record (its `version` is the one to write).
+    pub record: Record,
+    /// The version the write is conditional on (0: the record must not exist yet).
+    pub expected_version: u64,
+    /// What to notify when the write wins; `None` for bookkeeping-only writes.
+    pub transition: Option<Transition>,
+}
+
+fn transition(status: Status, finding: &Finding) -> Transition {
+    Transition {
+        status,
+        finding: finding.clone(),
+        remediation: None,
+    }
+}
+
+fn next(previous: Option<&Record>, record: Record, transition: Option<Transition>) -> Update {
+    let expected_version = previous.map_or(0, |p| p.version);
+    Update {
+        record: Record {
+            version: expected_version + 1,
+            ..record
+        },
+        expected_version,
+        transition,
+    }
+}
+
+/// Compares the stored records of `scope` with the current findings (and those suppressed by
+/// tags) at time `now`, and returns the writes and transitions. Records outside the scope are
+/// never touched. `reminder_secs`: re-announce a finding open at least this long since its last
+/// notification.
+pub fn reconcile(
+    scope: &EvaluatedScope,
+    previous: &[Record],
+    current: &[Finding],
+    suppressed: &[Finding],
+    now: i64,
+    reminder_secs: i64,
+) -> Vec<Update> {
+    let partitions: BTreeSet<String> = scope.partitions().into_iter().collect();
+    let stored: BTreeMap<(&str, &str), &Record> = previous
+        .iter()
+        .filter(|r| partitions.contains(&r.partition))
+        .map(|r| ((r.partition.as_str(), r.key.as_str()), r))
+        .collect();
+    let mut updates = Vec::new();
+    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    for (finding, exempt) in current.iter().map(|f| (f, false)).chain(suppressed.iter().map(|f| (f, true))) {
+        if !scope.vpcs.contains(&finding.vpc) {
+            continue;
+        }
+        let partition = scope.partition(&finding.vpc);
+        let key = finding.key();
+        let old = stored.get(&(partition.as_str(), key.as_str())).copied();
+        seen.insert((partition.clone(), key.clone()));
+        let fresh = || Record {
+            partition: partition.clone(),
+            key: key.clone(),
+            state: State::Open,
+            first_seen: now,
+            last_seen: now,
+            last_notified: None,
+            resolved_at: None,
+            attempts: Vec::new(),
+            last_outcome: None,
+            failure_reported: false,
+            finding: finding.clone(),
+            version: 0,
+        };
+        let base = match old {
+            Some(r) if r.state != State::Resolved => Record {
+                last_seen: now,
+                finding: finding.clone(),
+                ..r.clone()
+            },
+            Some(r) => Record {
+                version: r.version,
+                attempts: r.attempts.clone(),
+                ..fresh()
+            },
+            None => fresh(),
+        };
+        let update = match (exempt, old.map(|r| r.state)) {
+            (true, _) => next(old, Record { state: State::Suppressed, ..base }, None),
+            (false, Some(State::Open)) => {
+                let due = base.last_notified.is_none_or(|t| now - t >= reminder_secs);
+                if due {
+                    let t = transition(Status::Reminder, finding);
+                    next(old, Record { last_notified: Some(now), ..base }, Some(t))
+                } else {
+                    next(old, base, None)
+                }
+            }
+            (false, _) => {
+                let t = transition(Status::Opened, finding);
+                let record = Record {
+                    state: State::Open,
+                    last_notified: Some(now),
+                    resolved_at: None,
+                    ..base
+                };
+                next(old, record, Some(t))
+            }
+        };
+        updates.push(update);
+    }
+    for record in stored.values().filter(|r| r.state != State::Resolved) {
+        if seen.contains(&(record.partition.clone(), record.key.clone())) {
+            continue;
+        }
+        let announced = record.state == State::Open;
+        let resolved = Record {
+            state: State::Resolved,
+            resolved_at: Some(now),
+            last_notified: if announced { Some(now) } else { record.last_notified },
+            ..(*record).clone()
+        };
+        let t = announced.then(|| transition(Status::Resolved, &record.finding));
+        updates.push(next(Some(record), resolved, t));
+    }
+    updates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleId;
+
+    const HOUR: i64 = 3600;
+
+    fn finding(vpc: &str, endpoint: &str) -> Finding {
+        let mut f = Finding::new(RuleId::EndpointPrivateDnsDisabled, Some("111122223333"), "us-east-1", vpc);
+        f.endpoint = Some(endpoint.to_string());
+        f.message = format!("{endpoint} has private DNS disabled");
+        f
+    }
+
+    fn scope(vpcs: &[&str]) -> EvaluatedScope {
+        EvaluatedScope {
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            vpcs: vpcs.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    /// Applies `reconcile` to an in-memory store the way the DynamoDB store does (conditional on
+    /// the version) and returns the statuses announced.
+    fn step(store: &mut Vec<Record>, scope: &EvaluatedScope, current: &[Finding], suppressed: &[Finding], now: i64) -> Vec<(Status, String)> {
+        let updates = reconcile(scope, store, current, suppressed, now, 24 * HOUR);
+        let mut announced = Vec::new();
+        for u in updates {
+            let existing = store.iter().position(|r| r.partition == u.record.partition && r.key == u.record.key);
+            let stored_version = existing.map_or(0, |i| store[i].version);
+            assert_eq!(stored_version, u.expected_version);
+            match existing {
+                Some(i) => store[i] = u.record,
+                None => store.push(u.record),
+            }
+            if let Some(t) = u.transition {
+                announced.push((t.status, t.finding.endpoint.unwrap_or_default()));
+            }
+        }
+        announced
+    }
+
+    #[test]
+    fn a_finding_is_announced_when_it_opens_resolves_and_reopens() {
+        let mut store = Vec::new();
+        let vpc = scope(&["vpc-a"]);
+        let broken = [finding("vpc-a", "vpce-1")];
+        assert_eq!(step(&mut store, &vpc, &broken, &[], 0), [(Status::Opened, "vpce-1".to_string())], "break: notify once");
+        assert_eq!(step(&mut store, &vpc, &broken, &[], HOUR), [], "unrelated change: nothing");
+        assert_eq!(step(&mut store, &vpc, &broken, &[], 2 * HOUR), [], "retry: nothing");
+        assert_eq!(step(&mut store, &vpc, &[], &[], 3 * HOUR), [(Status::Resolved, "vpce-1".to_string())], "fix: one resolved notice");
+        assert_eq!(step(&mut store, &vpc, &[], &[], 4 * HOUR), [], "still fixed: nothing");
+        assert_eq!(store[0].expires_at(), Some(3 * HOUR + RESOLVED_RETENTION_SECS));
+        assert_eq!(step(&mut store, &vpc, &broken, &[], 5 * HOUR), [(Status::Opened, "vpce-1".to_string())], "break again: notify");
+        assert_eq!(store[0].first_seen, 5 * HOUR);
+        assert_eq!(store[0].expires_at(), None);
+    }
+
+    #[test]
+    fn reminders_follow_the_interval() {
+        let mut store = Vec::new();
+        let vpc = scope(&["vpc-a"]);
+        let broken = [finding("vpc-a", "vpce-1")];
+        step(&mut store, &vpc, &broken, &[], 0);
+        assert_eq!(step(&mut store, &vpc, &broken, &[], 24 * HOUR - 1), []);
+        assert_eq!(step(&mut store, &vpc, &broken, &[], 24 * HOUR), [(Status::Reminder, "vpce-1".to_string())]);
+        assert_eq!(step(&mut store, &vpc, &broken, &[], 30 * HOUR), [], "the reminder restarts the interval");
+        assert_eq!(store[0].first_seen, 0, "a reminder is not a new opening");
+    }
+
+    #[test]
+    fn evaluating_one_vpc_never_touches_another() {
+        let mut store = Vec::new();
+        step(&mut store, &scope(&["vpc-a", "vpc-b"]), &[finding("vpc-a", "vpce-a"), finding("vpc-b", "vpce-b")], &[], 0);
+        assert_eq!(step(&mut store, &scope(&["vpc-a"]), &[], &[], HOUR), [(Status::Resolved, "vpce-a".to_string())]);
+        let b = store.iter().find(|r| r.key.contains("vpce-b")).unwrap();
+        assert_eq!(b.state, State::Open, "vpc-b was not evaluated");
+        assert_eq!(b.version, 1);
+    }
+
+    #[test]
+    fn exempted_findings_go_quiet_and_come_back() {
+        let mut store = Vec::new();
+        let vpc = scope(&["vpc-a"]);
+        let f = [finding("vpc-a", "vpce-1")];
+        step(&mut store, &vpc, &f, &[], 0);
+        assert_eq!(step(&mut store, &vpc, &[], &f, HOUR), [], "tagged exempt: no resolved notice");
+        assert_eq!(store[0].state, State::Suppressed);
+        assert_eq!(step(&mut store, &vpc, &f, &[], 2 * HOUR), [(Status::Opened, "vpce-1".to_string())], "tag removed: announced again");
+        step(&mut store, &vpc, &[], &f, 3 * HOUR);
+        assert_eq!(step(&mut store, &vpc, &[], &[], 4 * HOUR), [], "fixed while exempt: resolved silently");
+        assert_eq!(store[0].state, State::Resolved);
+    }
+
+    #[test]
+    fn concurrent_evaluations_conflict_on_the_version() {
+        let vpc = scope(&["vpc-a"]);
+        let broken = [finding("vpc-a", "vpce-1")];
+        let first = reconcile(&vpc, &[], &broken, &[], 0, 24 * HOUR);
+        let second = reconcile(&vpc, &[], &broken, &[], 0, 24 * HOUR);
+        assert_eq!(first[0].expected_version, 0);
+        assert_eq!(second[0].expected_version, 0, "both condition on absence: only one write can win");
+    }
+
+    #[test]
+    fn remediation_attempts_are_bounded_and_failures_reported_once() {
+        let mut record = reconcile(&scope(&["vpc-a"]), &[], &[finding("vpc-a", "vpce-1")], &[], 0, HOUR).remove(0).record;
+        assert!(record.may_attempt(0, 3));
+        assert!(record.record_attempt(0, Err("AccessDenied".into())), "first failure is reported");
+        assert!(!record.record_attempt(10, Err("AccessDenied".into())), "the same failure is not");
+        assert!(record.record_attempt(20, Err("Throttling".into())), "a different failure is");
+        assert!(!record.may_attempt(30, 3), "three attempts in a day");
+        assert!(record.may_attempt(DAY_SECS + 1, 3), "the window slides");
+        assert!(record.record_attempt(DAY_SECS + 1, Ok(())));
+        assert_eq!(record.attempts, vec![10, 20, DAY_SECS + 1], "attempts older than a day are dropped");
+        assert!(!record.failure_reported);
+    }
+}
