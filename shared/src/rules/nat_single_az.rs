@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{Field, Rule, RuleId};
 use crate::evaluate::{Evaluation, Findings};
 use crate::finding::Severity;
-use crate::model::Target;
+use crate::model::{NatGateway, Target};
 use crate::paths::nat_break;
 
 pub(super) const RULE: Rule = Rule {
@@ -23,7 +23,9 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(eval: &Evaluation<'_>, out: &mut Findings) {
     let topology = eval.topology;
-    let mut served: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::new();
+    // NAT gateway → (its AZ, the service subnets of other AZs it serves).
+    type Served<'t> = (&'t NatGateway, &'t str, BTreeSet<(&'t str, &'t str)>);
+    let mut served: BTreeMap<&str, Served<'_>> = BTreeMap::new();
     for subnet in eval.service_subnets().values().copied() {
         let route = topology
             .route_table_of(subnet)
@@ -48,30 +50,21 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
         }
         served
             .entry(nat_id)
-            .or_default()
+            .or_insert_with(|| (nat, nat_az, BTreeSet::new()))
+            .2
             .insert((subnet.az.as_str(), subnet.id.as_str()));
     }
-    for (nat_id, subnets) in served {
-        let Some(nat) = topology.nat_gateway(nat_id) else {
-            continue;
-        };
-        let nat_az = nat
-            .subnet
-            .as_deref()
-            .and_then(|s| topology.subnet(s))
-            .map(|s| s.az.clone());
+    for (nat_id, (nat, nat_az, subnets)) in served {
         let others: Vec<String> = subnets
             .iter()
             .map(|(az, id)| format!("{id} ({az})"))
             .collect();
         let mut f = eval.finding(RULE.id, &nat.vpc);
         f.nat_gateway = Some(nat_id.to_string());
-        f.availability_zone = nat_az.clone();
+        f.availability_zone = Some(nat_az.to_string());
         f.message = format!(
-            "zonal NAT gateway {nat_id} in {} is the default route of service subnets in other AZs: {}; if {} fails they lose their path, and cross-AZ traffic is billed: add a NAT gateway per AZ or use a regional NAT gateway",
-            nat_az.as_deref().unwrap_or("?"),
+            "zonal NAT gateway {nat_id} in {nat_az} is the default route of service subnets in other AZs: {}; if {nat_az} fails they lose their path, and cross-AZ traffic is billed: add a NAT gateway per AZ or use a regional NAT gateway",
             others.join(", "),
-            nat_az.as_deref().unwrap_or("its AZ"),
         );
         out.push(f);
     }
