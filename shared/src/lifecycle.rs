@@ -82,7 +82,11 @@ impl Record {
 
     /// True when another remediation attempt is allowed (fewer than `max_per_day` in 24 h).
     pub fn may_attempt(&self, now: i64, max_per_day: usize) -> bool {
-        self.attempts.iter().filter(|&&t| now - t < DAY_SECS).count() < max_per_day
+        self.attempts
+            .iter()
+            .filter(|&&t| now - t < DAY_SECS)
+            .count()
+            < max_per_day
     }
 
     /// Records an attempt's outcome. Returns true when it should be notified: always for a
@@ -97,7 +101,8 @@ impl Record {
                 true
             }
             Err(error) => {
-                let repeated = self.failure_reported && self.last_outcome.as_deref() == Some(&error);
+                let repeated =
+                    self.failure_reported && self.last_outcome.as_deref() == Some(&error);
                 self.last_outcome = Some(error);
                 self.failure_reported = true;
                 !repeated
@@ -185,7 +190,11 @@ pub fn reconcile(
         .collect();
     let mut updates = Vec::new();
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
-    for (finding, exempt) in current.iter().map(|f| (f, false)).chain(suppressed.iter().map(|f| (f, true))) {
+    for (finding, exempt) in current
+        .iter()
+        .map(|f| (f, false))
+        .chain(suppressed.iter().map(|f| (f, true)))
+    {
         if !scope.vpcs.contains(&finding.vpc) {
             continue;
         }
@@ -221,12 +230,26 @@ pub fn reconcile(
             None => fresh(),
         };
         let update = match (exempt, old.map(|r| r.state)) {
-            (true, _) => next(old, Record { state: State::Suppressed, ..base }, None),
+            (true, _) => next(
+                old,
+                Record {
+                    state: State::Suppressed,
+                    ..base
+                },
+                None,
+            ),
             (false, Some(State::Open)) => {
                 let due = base.last_notified.is_none_or(|t| now - t >= reminder_secs);
                 if due {
                     let t = transition(Status::Reminder, finding);
-                    next(old, Record { last_notified: Some(now), ..base }, Some(t))
+                    next(
+                        old,
+                        Record {
+                            last_notified: Some(now),
+                            ..base
+                        },
+                        Some(t),
+                    )
                 } else {
                     next(old, base, None)
                 }
@@ -252,7 +275,11 @@ pub fn reconcile(
         let resolved = Record {
             state: State::Resolved,
             resolved_at: Some(now),
-            last_notified: if announced { Some(now) } else { record.last_notified },
+            last_notified: if announced {
+                Some(now)
+            } else {
+                record.last_notified
+            },
             ..(*record).clone()
         };
         let t = announced.then(|| transition(Status::Resolved, &record.finding));
@@ -269,7 +296,12 @@ mod tests {
     const HOUR: i64 = 3600;
 
     fn finding(vpc: &str, endpoint: &str) -> Finding {
-        let mut f = Finding::new(RuleId::EndpointPrivateDnsDisabled, Some("111122223333"), "us-east-1", vpc);
+        let mut f = Finding::new(
+            RuleId::EndpointPrivateDnsDisabled,
+            Some("111122223333"),
+            "us-east-1",
+            vpc,
+        );
         f.endpoint = Some(endpoint.to_string());
         f.message = format!("{endpoint} has private DNS disabled");
         f
@@ -285,11 +317,19 @@ mod tests {
 
     /// Applies `reconcile` to an in-memory store the way the DynamoDB store does (conditional on
     /// the version) and returns the statuses announced.
-    fn step(store: &mut Vec<Record>, scope: &EvaluatedScope, current: &[Finding], suppressed: &[Finding], now: i64) -> Vec<(Status, String)> {
+    fn step(
+        store: &mut Vec<Record>,
+        scope: &EvaluatedScope,
+        current: &[Finding],
+        suppressed: &[Finding],
+        now: i64,
+    ) -> Vec<(Status, String)> {
         let updates = reconcile(scope, store, current, suppressed, now, 24 * HOUR);
         let mut announced = Vec::new();
         for u in updates {
-            let existing = store.iter().position(|r| r.partition == u.record.partition && r.key == u.record.key);
+            let existing = store
+                .iter()
+                .position(|r| r.partition == u.record.partition && r.key == u.record.key);
             let stored_version = existing.map_or(0, |i| store[i].version);
             assert_eq!(stored_version, u.expected_version);
             match existing {
@@ -308,13 +348,40 @@ mod tests {
         let mut store = Vec::new();
         let vpc = scope(&["vpc-a"]);
         let broken = [finding("vpc-a", "vpce-1")];
-        assert_eq!(step(&mut store, &vpc, &broken, &[], 0), [(Status::Opened, "vpce-1".to_string())], "break: notify once");
-        assert_eq!(step(&mut store, &vpc, &broken, &[], HOUR), [], "unrelated change: nothing");
-        assert_eq!(step(&mut store, &vpc, &broken, &[], 2 * HOUR), [], "retry: nothing");
-        assert_eq!(step(&mut store, &vpc, &[], &[], 3 * HOUR), [(Status::Resolved, "vpce-1".to_string())], "fix: one resolved notice");
-        assert_eq!(step(&mut store, &vpc, &[], &[], 4 * HOUR), [], "still fixed: nothing");
-        assert_eq!(store[0].expires_at(), Some(3 * HOUR + RESOLVED_RETENTION_SECS));
-        assert_eq!(step(&mut store, &vpc, &broken, &[], 5 * HOUR), [(Status::Opened, "vpce-1".to_string())], "break again: notify");
+        assert_eq!(
+            step(&mut store, &vpc, &broken, &[], 0),
+            [(Status::Opened, "vpce-1".to_string())],
+            "break: notify once"
+        );
+        assert_eq!(
+            step(&mut store, &vpc, &broken, &[], HOUR),
+            [],
+            "unrelated change: nothing"
+        );
+        assert_eq!(
+            step(&mut store, &vpc, &broken, &[], 2 * HOUR),
+            [],
+            "retry: nothing"
+        );
+        assert_eq!(
+            step(&mut store, &vpc, &[], &[], 3 * HOUR),
+            [(Status::Resolved, "vpce-1".to_string())],
+            "fix: one resolved notice"
+        );
+        assert_eq!(
+            step(&mut store, &vpc, &[], &[], 4 * HOUR),
+            [],
+            "still fixed: nothing"
+        );
+        assert_eq!(
+            store[0].expires_at(),
+            Some(3 * HOUR + RESOLVED_RETENTION_SECS)
+        );
+        assert_eq!(
+            step(&mut store, &vpc, &broken, &[], 5 * HOUR),
+            [(Status::Opened, "vpce-1".to_string())],
+            "break again: notify"
+        );
         assert_eq!(store[0].first_seen, 5 * HOUR);
         assert_eq!(store[0].expires_at(), None);
     }
@@ -326,16 +393,32 @@ mod tests {
         let broken = [finding("vpc-a", "vpce-1")];
         step(&mut store, &vpc, &broken, &[], 0);
         assert_eq!(step(&mut store, &vpc, &broken, &[], 24 * HOUR - 1), []);
-        assert_eq!(step(&mut store, &vpc, &broken, &[], 24 * HOUR), [(Status::Reminder, "vpce-1".to_string())]);
-        assert_eq!(step(&mut store, &vpc, &broken, &[], 30 * HOUR), [], "the reminder restarts the interval");
+        assert_eq!(
+            step(&mut store, &vpc, &broken, &[], 24 * HOUR),
+            [(Status::Reminder, "vpce-1".to_string())]
+        );
+        assert_eq!(
+            step(&mut store, &vpc, &broken, &[], 30 * HOUR),
+            [],
+            "the reminder restarts the interval"
+        );
         assert_eq!(store[0].first_seen, 0, "a reminder is not a new opening");
     }
 
     #[test]
     fn evaluating_one_vpc_never_touches_another() {
         let mut store = Vec::new();
-        step(&mut store, &scope(&["vpc-a", "vpc-b"]), &[finding("vpc-a", "vpce-a"), finding("vpc-b", "vpce-b")], &[], 0);
-        assert_eq!(step(&mut store, &scope(&["vpc-a"]), &[], &[], HOUR), [(Status::Resolved, "vpce-a".to_string())]);
+        step(
+            &mut store,
+            &scope(&["vpc-a", "vpc-b"]),
+            &[finding("vpc-a", "vpce-a"), finding("vpc-b", "vpce-b")],
+            &[],
+            0,
+        );
+        assert_eq!(
+            step(&mut store, &scope(&["vpc-a"]), &[], &[], HOUR),
+            [(Status::Resolved, "vpce-a".to_string())]
+        );
         let b = store.iter().find(|r| r.key.contains("vpce-b")).unwrap();
         assert_eq!(b.state, State::Open, "vpc-b was not evaluated");
         assert_eq!(b.version, 1);
@@ -347,11 +430,23 @@ mod tests {
         let vpc = scope(&["vpc-a"]);
         let f = [finding("vpc-a", "vpce-1")];
         step(&mut store, &vpc, &f, &[], 0);
-        assert_eq!(step(&mut store, &vpc, &[], &f, HOUR), [], "tagged exempt: no resolved notice");
+        assert_eq!(
+            step(&mut store, &vpc, &[], &f, HOUR),
+            [],
+            "tagged exempt: no resolved notice"
+        );
         assert_eq!(store[0].state, State::Suppressed);
-        assert_eq!(step(&mut store, &vpc, &f, &[], 2 * HOUR), [(Status::Opened, "vpce-1".to_string())], "tag removed: announced again");
+        assert_eq!(
+            step(&mut store, &vpc, &f, &[], 2 * HOUR),
+            [(Status::Opened, "vpce-1".to_string())],
+            "tag removed: announced again"
+        );
         step(&mut store, &vpc, &[], &f, 3 * HOUR);
-        assert_eq!(step(&mut store, &vpc, &[], &[], 4 * HOUR), [], "fixed while exempt: resolved silently");
+        assert_eq!(
+            step(&mut store, &vpc, &[], &[], 4 * HOUR),
+            [],
+            "fixed while exempt: resolved silently"
+        );
         assert_eq!(store[0].state, State::Resolved);
     }
 
@@ -362,20 +457,45 @@ mod tests {
         let first = reconcile(&vpc, &[], &broken, &[], 0, 24 * HOUR);
         let second = reconcile(&vpc, &[], &broken, &[], 0, 24 * HOUR);
         assert_eq!(first[0].expected_version, 0);
-        assert_eq!(second[0].expected_version, 0, "both condition on absence: only one write can win");
+        assert_eq!(
+            second[0].expected_version, 0,
+            "both condition on absence: only one write can win"
+        );
     }
 
     #[test]
     fn remediation_attempts_are_bounded_and_failures_reported_once() {
-        let mut record = reconcile(&scope(&["vpc-a"]), &[], &[finding("vpc-a", "vpce-1")], &[], 0, HOUR).remove(0).record;
+        let mut record = reconcile(
+            &scope(&["vpc-a"]),
+            &[],
+            &[finding("vpc-a", "vpce-1")],
+            &[],
+            0,
+            HOUR,
+        )
+        .remove(0)
+        .record;
         assert!(record.may_attempt(0, 3));
-        assert!(record.record_attempt(0, Err("AccessDenied".into())), "first failure is reported");
-        assert!(!record.record_attempt(10, Err("AccessDenied".into())), "the same failure is not");
-        assert!(record.record_attempt(20, Err("Throttling".into())), "a different failure is");
+        assert!(
+            record.record_attempt(0, Err("AccessDenied".into())),
+            "first failure is reported"
+        );
+        assert!(
+            !record.record_attempt(10, Err("AccessDenied".into())),
+            "the same failure is not"
+        );
+        assert!(
+            record.record_attempt(20, Err("Throttling".into())),
+            "a different failure is"
+        );
         assert!(!record.may_attempt(30, 3), "three attempts in a day");
         assert!(record.may_attempt(DAY_SECS + 1, 3), "the window slides");
         assert!(record.record_attempt(DAY_SECS + 1, Ok(())));
-        assert_eq!(record.attempts, vec![10, 20, DAY_SECS + 1], "attempts older than a day are dropped");
+        assert_eq!(
+            record.attempts,
+            vec![10, 20, DAY_SECS + 1],
+            "attempts older than a day are dropped"
+        );
         assert!(!record.failure_reported);
     }
 }

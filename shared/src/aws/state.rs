@@ -34,13 +34,13 @@ pub struct StateTable {
 }
 
 fn decode(item: &Item) -> Result<Record, AdapterError> {
-    let text = item
-        .get("record")
-        .and_then(|v| v.as_s().ok())
-        .ok_or(AdapterError::MissingField {
-            operation: "Query",
-            field: "Items[].record",
-        })?;
+    let text =
+        item.get("record")
+            .and_then(|v| v.as_s().ok())
+            .ok_or(AdapterError::MissingField {
+                operation: "Query",
+                field: "Items[].record",
+            })?;
     serde_json::from_str(text).map_err(|e| AdapterError::Request {
         operation: "Query",
         detail: format!("a state item's record is not a reachguard record: {e}"),
@@ -53,17 +53,29 @@ fn encode(record: &Record) -> Result<Item, AdapterError> {
         detail: e.to_string(),
     })?;
     let mut item = Item::from([
-        (PARTITION_KEY.to_string(), AttributeValue::S(record.partition.clone())),
+        (
+            PARTITION_KEY.to_string(),
+            AttributeValue::S(record.partition.clone()),
+        ),
         (SORT_KEY.to_string(), AttributeValue::S(record.key.clone())),
-        ("version".to_string(), AttributeValue::N(record.version.to_string())),
-        ("state".to_string(), AttributeValue::S(record.state.as_str().to_string())),
+        (
+            "version".to_string(),
+            AttributeValue::N(record.version.to_string()),
+        ),
+        (
+            "state".to_string(),
+            AttributeValue::S(record.state.as_str().to_string()),
+        ),
         ("record".to_string(), AttributeValue::S(json)),
     ]);
     if let Some(service) = &record.finding.service {
         item.insert("service".to_string(), AttributeValue::S(service.clone()));
     }
     if let Some(expires) = record.expires_at() {
-        item.insert(TTL_ATTRIBUTE.to_string(), AttributeValue::N(expires.to_string()));
+        item.insert(
+            TTL_ATTRIBUTE.to_string(),
+            AttributeValue::N(expires.to_string()),
+        );
     }
     Ok(item)
 }
@@ -154,7 +166,8 @@ impl StateTable {
         reminder_secs: i64,
     ) -> Result<Vec<Transition>, AdapterError> {
         let previous = self.load(scope).await?;
-        let updates = lifecycle::reconcile(scope, &previous, current, suppressed, now, reminder_secs);
+        let updates =
+            lifecycle::reconcile(scope, &previous, current, suppressed, now, reminder_secs);
         let mut won = Vec::new();
         for update in updates {
             if self.write(&update).await?
@@ -183,7 +196,10 @@ impl StateTable {
             .filter_expression("service = :service AND #state = :open AND begins_with(pk, :prefix)")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":service", AttributeValue::S(service_arn.to_string()))
-            .expression_attribute_values(":open", AttributeValue::S(State::Open.as_str().to_string()))
+            .expression_attribute_values(
+                ":open",
+                AttributeValue::S(State::Open.as_str().to_string()),
+            )
             .expression_attribute_values(":prefix", AttributeValue::S(prefix))
             .into_paginator()
             .items()
