@@ -300,3 +300,45 @@ fn readme_rule_table_is_the_generated_catalog() {
         "README.md's rule table differs from `reachguard rules`:\n{table}"
     );
 }
+
+#[test]
+fn event_prints_one_line_per_event_and_rejects_non_events() {
+    let fixture = repo().join("../shared/fixtures/events/panther__CreateRoute__1.json");
+    let fixture = fixture.to_str().unwrap();
+    let out = reachguard(&["event", fixture]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&["event", fixture], &out));
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        line,
+        serde_json::json!({"action": "evaluate", "account": "123456789012", "region": "us-west-2", "event_name": "CreateRoute", "event_id": "1", "scope": {"route_tables": ["rtb-1"], "internet_gateways": ["igw-1"]}})
+    );
+    let out = reachguard(&["event", fixture, "--ignore-principal", "arn:aws:iam::123456789012:role/*"]);
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["action"], "ignore", "{line}");
+
+    let log = repo().join("shared/tests/fixtures/events/cloudtrail__Records__failed-and-ok.json");
+    let out = reachguard(&["event", log.to_str().unwrap()]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2, "one line per record");
+
+    let dir = std::env::temp_dir().join(format!("reachguard-event-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, content) in [("garbage.json", "not json"), ("object.json", r#"{"hello": "world"}"#)] {
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        let args = ["event", path.to_str().unwrap()];
+        let out = reachguard(&args);
+        assert_eq!(out.status.code(), Some(2), "{}", describe(&args, &out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(name), "{}", describe(&args, &out));
+    }
+}
+
+#[test]
+fn patterns_select_the_trigger_catalog() {
+    let out = reachguard(&["patterns"]);
+    assert_eq!(out.status.code(), Some(0));
+    let patterns: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&String> = patterns.as_object().unwrap().keys().collect();
+    assert_eq!(names, ["ec2-api-calls", "ecs-api-calls", "ecs-native-events"]);
+    assert_eq!(patterns["ec2-api-calls"]["source"], serde_json::json!(["aws.ec2"]));
+    assert!(patterns["ec2-api-calls"]["detail"]["eventName"].as_array().unwrap().contains(&"DeleteVpcEndpoints".into()));
+}

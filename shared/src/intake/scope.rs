@@ -1,0 +1,273 @@
+//! The scope of a re-evaluation and how it is read out of an API call: which network resources
+//! (by id) and which ECS services an event names. It owns id recognition; it does not decide
+//! whether an event is a trigger (that is [`super::classify`]).
+//!
+//! Ids are found wherever they sit in `requestParameters`/`responseElements`, whatever the EC2
+//! dialect (flat camelCase with `{"items": […]}`, or wrapped PascalCase with `{"tag": 1,
+//! "content": …}` members and `{"item": …}` sets): a string counts as an id when
+//! - its member name says it holds ids (it ends in `Id`/`Ids`, any case, or is ECS's `subnets` /
+//!   `securityGroups`); `item`, `items` and `content` pass their parent's name down, and
+//! - it is a known prefix (`vpc-`, `subnet-`, …) followed by letters and digits only, so
+//!   `vpce-…` is not a VPC, `sgr-…` is not a group, and `rtbassoc-…`, `subnet-cidr-assoc-…` or
+//!   DNS names are nothing.
+//!
+//! Tag members (any name starting with `tag`, e.g. `tagSet`, `TagSpecification`, `tags`) are
+//! skipped: their values are free text. Referenced resources count too, on purpose: the security
+//! groups of an ingress rule's `UserIdGroupPairs`, the internet gateway or NAT gateway a route
+//! points at. Re-evaluating one more VPC costs a lookup; missing one would hide a finding.
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// The resources an event asks to re-evaluate, as `reachguard event` prints them
+/// (INTERFACES.md): sorted lists, each absent when empty.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Scope {
+    /// VPC ids (`vpc-…`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub vpcs: BTreeSet<String>,
+    /// Subnet ids (`subnet-…`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub subnets: BTreeSet<String>,
+    /// Route table ids (`rtb-…`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub route_tables: BTreeSet<String>,
+    /// VPC endpoint ids (`vpce-…`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub endpoints: BTreeSet<String>,
+    /// NAT gateway ids (`nat-…`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub nat_gateways: BTreeSet<String>,
+    /// Internet gateway ids (`igw-…`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub internet_gateways: BTreeSet<String>,
+    /// Security group ids (`sg-…`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub security_groups: BTreeSet<String>,
+    /// Network ACL ids (`acl-…`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub network_acls: BTreeSet<String>,
+    /// ECS services: the service ARN, or `cluster/name` when the event has no ARN.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub services: BTreeSet<String>,
+    /// Re-evaluate everything in the event's account and region (the sweep's scope).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub account_region: bool,
+}
+
+/// A kind of network resource, recognised by the prefix of its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    /// `vpc-…`
+    Vpc,
+    /// `subnet-…`
+    Subnet,
+    /// `rtb-…`
+    RouteTable,
+    /// `vpce-…`
+    Endpoint,
+    /// `nat-…`
+    NatGateway,
+    /// `igw-…`
+    InternetGateway,
+    /// `sg-…`
+    SecurityGroup,
+    /// `acl-…`
+    NetworkAcl,
+}
+
+impl ResourceKind {
+    const ALL: [ResourceKind; 8] = [
+        Self::Vpc,
+        Self::Subnet,
+        Self::RouteTable,
+        Self::Endpoint,
+        Self::NatGateway,
+        Self::InternetGateway,
+        Self::SecurityGroup,
+        Self::NetworkAcl,
+    ];
+
+    /// The id prefix, dash included.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Self::Vpc => "vpc-",
+            Self::Subnet => "subnet-",
+            Self::RouteTable => "rtb-",
+            Self::Endpoint => "vpce-",
+            Self::NatGateway => "nat-",
+            Self::InternetGateway => "igw-",
+            Self::SecurityGroup => "sg-",
+            Self::NetworkAcl => "acl-",
+        }
+    }
+
+    /// The kind of `id`, if it is one of ours: a known prefix followed by letters and digits.
+    pub fn of_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| {
+            id.strip_prefix(kind.prefix()).is_some_and(|rest| {
+                !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+            })
+        })
+    }
+}
+
+impl Scope {
+    /// The scope of the sweep: everything in the account and region.
+    pub fn account_region() -> Self {
+        Self {
+            account_region: true,
+            ..Self::default()
+        }
+    }
+
+    /// True when the scope names nothing at all.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Adds a network resource id of a known kind.
+    pub fn insert(&mut self, kind: ResourceKind, id: &str) {
+        let ids = match kind {
+            ResourceKind::Vpc => &mut self.vpcs,
+            ResourceKind::Subnet => &mut self.subnets,
+            ResourceKind::RouteTable => &mut self.route_tables,
+            ResourceKind::Endpoint => &mut self.endpoints,
+            ResourceKind::NatGateway => &mut self.nat_gateways,
+            ResourceKind::InternetGateway => &mut self.internet_gateways,
+            ResourceKind::SecurityGroup => &mut self.security_groups,
+            ResourceKind::NetworkAcl => &mut self.network_acls,
+        };
+        ids.insert(id.to_owned());
+    }
+
+    /// Adds every network resource id named in `value` (see the module documentation).
+    pub fn add_named_resources(&mut self, value: &Value) {
+        self.walk(value, false);
+    }
+
+    fn walk(&mut self, value: &Value, holds_ids: bool) {
+        match value {
+            Value::String(text) if holds_ids => {
+                if let Some(kind) = ResourceKind::of_id(text) {
+                    self.insert(kind, text);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| self.walk(item, holds_ids)),
+            Value::Object(members) => {
+                for (name, member) in members {
+                    let name = name.to_ascii_lowercase();
+                    if name.starts_with("tag") {
+                        continue;
+                    }
+                    let member_holds_ids = match name.as_str() {
+                        "item" | "items" | "content" => holds_ids,
+                        "subnets" | "securitygroups" => true,
+                        _ => name.ends_with("id") || name.ends_with("ids"),
+                    };
+                    self.walk(member, member_holds_ids);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Keeps only what reachguard reads tags from (VPCs, subnets, endpoints): the resources
+    /// whose `reachguard:` tags change a mode, an exemption or an egress policy.
+    pub fn retain_tag_readers(&mut self) {
+        *self = Self {
+            vpcs: std::mem::take(&mut self.vpcs),
+            subnets: std::mem::take(&mut self.subnets),
+            endpoints: std::mem::take(&mut self.endpoints),
+            ..Self::default()
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn ids_are_recognised_by_prefix_and_shape() {
+        assert_eq!(ResourceKind::of_id("vpc-0abc"), Some(ResourceKind::Vpc));
+        assert_eq!(
+            ResourceKind::of_id("vpce-0abc"),
+            Some(ResourceKind::Endpoint)
+        );
+        assert_eq!(
+            ResourceKind::of_id("rtb-xxx"),
+            Some(ResourceKind::RouteTable)
+        );
+        for not_ours in [
+            "sgr-0abc",
+            "rtbassoc-0abc",
+            "subnet-cidr-assoc-1",
+            "vpc-",
+            "i-0abc",
+        ] {
+            assert_eq!(ResourceKind::of_id(not_ours), None, "{not_ours}");
+        }
+        assert_eq!(
+            ResourceKind::of_id("vpce-0a-b.s3.us-east-1.vpce.amazonaws.com"),
+            None
+        );
+    }
+
+    #[test]
+    fn both_ec2_dialects_and_sets() {
+        let mut scope = Scope::default();
+        scope.add_named_resources(&json!({
+            "DeleteVpcEndpointsRequest": {"VpcEndpointId": [
+                {"tag": 1, "content": "vpce-1"}, {"tag": 2, "content": "vpce-2"}]},
+            "subnetIdSet": {"item": [{"subnetId": "subnet-1"}]},
+            "routeTableIdSet": "",
+            "groupSet": {"items": [{"groupId": "sg-1", "groupName": "vpc-named-like-an-id"}]},
+        }));
+        assert_eq!(
+            scope.endpoints,
+            BTreeSet::from(["vpce-1".into(), "vpce-2".into()])
+        );
+        assert_eq!(scope.subnets, BTreeSet::from(["subnet-1".into()]));
+        assert_eq!(scope.security_groups, BTreeSet::from(["sg-1".into()]));
+        assert!(scope.vpcs.is_empty());
+    }
+
+    #[test]
+    fn tags_and_free_text_are_not_ids() {
+        let mut scope = Scope::default();
+        scope.add_named_resources(&json!({
+            "tagSet": {"item": {"key": "Name", "value": "vpc-main"}},
+            "TagSpecification": {"tag": 1, "Tag": {"tag": 1, "Key": "Id", "Value": "vpc-1"}},
+            "description": "vpc-1",
+            "taskDefinition": "vpc-proxy",
+        }));
+        assert!(scope.is_empty());
+    }
+
+    #[test]
+    fn ecs_network_configuration() {
+        let mut scope = Scope::default();
+        scope.add_named_resources(&json!({"networkConfiguration": {"awsvpcConfiguration": {
+            "subnets": ["subnet-1", "..."], "securityGroups": ["sg-1"]}}}));
+        assert_eq!(scope.subnets, BTreeSet::from(["subnet-1".into()]));
+        assert_eq!(scope.security_groups, BTreeSet::from(["sg-1".into()]));
+    }
+
+    #[test]
+    fn serialises_only_what_it_holds() {
+        let mut scope = Scope::default();
+        scope.insert(ResourceKind::Vpc, "vpc-1");
+        assert_eq!(
+            serde_json::to_value(&scope).ok(),
+            Some(json!({"vpcs": ["vpc-1"]}))
+        );
+        assert_eq!(
+            serde_json::to_value(Scope::account_region()).ok(),
+            Some(json!({"account_region": true}))
+        );
+    }
+}
