@@ -108,7 +108,7 @@ fn broken_example_has_every_outage_rule() {
     let b = "subnet-0b7f3c9d2e1a800b1";
     let l = "subnet-0b7f3c9d2e1a801a1";
     let expected: Vec<String> = [
-        format!("route-blackhole rtb-0b7f3c9d2e1a800a1 0.0.0.0/0"),
+        "route-blackhole rtb-0b7f3c9d2e1a800a1 0.0.0.0/0".to_string(),
         format!("unreachable-dependency {BILLING} {l} ecr.api"),
         format!("unreachable-dependency {BILLING} {l} ecr.dkr"),
         format!("unreachable-dependency {BILLING} {l} logs"),
@@ -122,11 +122,11 @@ fn broken_example_has_every_outage_rule() {
         format!("unreachable-dependency {CHECKOUT} {b} secretsmanager"),
         format!("endpoint-security-group-blocks-https vpce-0b7f3c9d2e1a8d0k0 {a}"),
         format!("endpoint-security-group-blocks-https vpce-0b7f3c9d2e1a8d0k0 {b}"),
-        format!("gateway-endpoint-policy-blocks-ecr-layers vpce-0b7f3c9d2e1a80s30"),
+        "gateway-endpoint-policy-blocks-ecr-layers vpce-0b7f3c9d2e1a80s30".to_string(),
         format!("network-acl-blocks-https acl-0b7f3c9d2e1a800b1 {b}"),
-        format!("vpc-dns-disabled vpc-0b7f3c9d2e1a80002"),
-        format!("endpoint-az-gap vpce-0b7f3c9d2e1a8a0i0 us-east-1b"),
-        format!("endpoint-az-gap vpce-0b7f3c9d2e1a8d0k0 us-east-1b"),
+        "vpc-dns-disabled vpc-0b7f3c9d2e1a80002".to_string(),
+        "endpoint-az-gap vpce-0b7f3c9d2e1a8a0i0 us-east-1b".to_string(),
+        "endpoint-az-gap vpce-0b7f3c9d2e1a8d0k0 us-east-1b".to_string(),
     ]
     .into();
     assert_eq!(subjects, expected);
@@ -306,29 +306,50 @@ fn event_prints_one_line_per_event_and_rejects_non_events() {
     let fixture = repo().join("../shared/fixtures/events/panther__CreateRoute__1.json");
     let fixture = fixture.to_str().unwrap();
     let out = reachguard(&["event", fixture]);
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&["event", fixture], &out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        describe(&["event", fixture], &out)
+    );
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         line,
         serde_json::json!({"action": "evaluate", "account": "123456789012", "region": "us-west-2", "event_name": "CreateRoute", "event_id": "1", "scope": {"route_tables": ["rtb-1"], "internet_gateways": ["igw-1"]}})
     );
-    let out = reachguard(&["event", fixture, "--ignore-principal", "arn:aws:iam::123456789012:role/*"]);
+    let out = reachguard(&[
+        "event",
+        fixture,
+        "--ignore-principal",
+        "arn:aws:iam::123456789012:role/*",
+    ]);
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(line["action"], "ignore", "{line}");
 
     let log = repo().join("shared/tests/fixtures/events/cloudtrail__Records__failed-and-ok.json");
     let out = reachguard(&["event", log.to_str().unwrap()]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2, "one line per record");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        2,
+        "one line per record"
+    );
 
     let dir = std::env::temp_dir().join(format!("reachguard-event-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (name, content) in [("garbage.json", "not json"), ("object.json", r#"{"hello": "world"}"#)] {
+    for (name, content) in [
+        ("garbage.json", "not json"),
+        ("object.json", r#"{"hello": "world"}"#),
+    ] {
         let path = dir.join(name);
         std::fs::write(&path, content).unwrap();
         let args = ["event", path.to_str().unwrap()];
         let out = reachguard(&args);
         assert_eq!(out.status.code(), Some(2), "{}", describe(&args, &out));
-        assert!(String::from_utf8_lossy(&out.stderr).contains(name), "{}", describe(&args, &out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(name),
+            "{}",
+            describe(&args, &out)
+        );
     }
 }
 
@@ -338,7 +359,18 @@ fn patterns_select_the_trigger_catalog() {
     assert_eq!(out.status.code(), Some(0));
     let patterns: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let names: Vec<&String> = patterns.as_object().unwrap().keys().collect();
-    assert_eq!(names, ["ec2-api-calls", "ecs-api-calls", "ecs-native-events"]);
-    assert_eq!(patterns["ec2-api-calls"]["source"], serde_json::json!(["aws.ec2"]));
-    assert!(patterns["ec2-api-calls"]["detail"]["eventName"].as_array().unwrap().contains(&"DeleteVpcEndpoints".into()));
+    assert_eq!(
+        names,
+        ["ec2-api-calls", "ecs-api-calls", "ecs-native-events"]
+    );
+    assert_eq!(
+        patterns["ec2-api-calls"]["source"],
+        serde_json::json!(["aws.ec2"])
+    );
+    assert!(
+        patterns["ec2-api-calls"]["detail"]["eventName"]
+            .as_array()
+            .unwrap()
+            .contains(&"DeleteVpcEndpoints".into())
+    );
 }

@@ -22,7 +22,11 @@ const DAY: i64 = 24 * HOUR;
 async fn table(account: &Account) -> StateTable {
     let client = aws_sdk_dynamodb::Client::new(&account.config);
     let key = |name: &str, kind| {
-        KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap()
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
     };
     let attribute = |name: &str| {
         AttributeDefinition::builder()
@@ -67,7 +71,12 @@ fn scope(vpcs: &[&str]) -> EvaluatedScope {
 }
 
 /// Records an evaluation and returns the announced (status, rule) pairs.
-async fn record(state: &StateTable, scope: &EvaluatedScope, doc: &Snapshot, now: i64) -> Vec<(Status, String)> {
+async fn record(
+    state: &StateTable,
+    scope: &EvaluatedScope,
+    doc: &Snapshot,
+    now: i64,
+) -> Vec<(Status, String)> {
     let (current, suppressed) = findings(doc);
     state
         .transitions(scope, &current, &suppressed, now, DAY)
@@ -92,15 +101,35 @@ async fn break_unrelated_fix_break_again() {
     assert!(opened.iter().all(|(s, _)| *s == Status::Opened));
 
     let mut unrelated = broken.clone();
-    unrelated.vpcs[0].tags.push(reachguard_shared::snapshot::Tag { key: "CostCenter".into(), value: "42".into() });
-    assert_eq!(record(&state, &vpc, &unrelated, HOUR).await, [], "an unrelated change sends nothing");
-    assert_eq!(record(&state, &vpc, &unrelated, HOUR).await, [], "a retried invocation repeats nothing");
+    unrelated.vpcs[0]
+        .tags
+        .push(reachguard_shared::snapshot::Tag {
+            key: "CostCenter".into(),
+            value: "42".into(),
+        });
+    assert_eq!(
+        record(&state, &vpc, &unrelated, HOUR).await,
+        [],
+        "an unrelated change sends nothing"
+    );
+    assert_eq!(
+        record(&state, &vpc, &unrelated, HOUR).await,
+        [],
+        "a retried invocation repeats nothing"
+    );
 
     let mut fixed = broken.clone();
     fixed.nat_gateways[0].availability_mode = Some("regional".into());
-    assert_eq!(record(&state, &vpc, &fixed, 2 * HOUR).await, [(Status::Resolved, "nat-single-az".to_string())]);
+    assert_eq!(
+        record(&state, &vpc, &fixed, 2 * HOUR).await,
+        [(Status::Resolved, "nat-single-az".to_string())]
+    );
 
-    assert_eq!(record(&state, &vpc, &broken, 3 * HOUR).await, [(Status::Opened, "nat-single-az".to_string())], "broken again");
+    assert_eq!(
+        record(&state, &vpc, &broken, 3 * HOUR).await,
+        [(Status::Opened, "nat-single-az".to_string())],
+        "broken again"
+    );
 }
 
 #[tokio::test]
@@ -125,9 +154,17 @@ async fn concurrent_evaluations_notify_once() {
     let doc = example("nat-only-vpc.json");
     let (a, b) = tokio::join!(record(&state, &vpc, &doc, 0), record(&state, &vpc, &doc, 0));
     let mut rules: Vec<String> = a.iter().chain(&b).map(|(_, rule)| rule.clone()).collect();
-    assert_eq!(rules.len(), 9, "each transition announced by exactly one invocation: {a:?} {b:?}");
+    assert_eq!(
+        rules.len(),
+        9,
+        "each transition announced by exactly one invocation: {a:?} {b:?}"
+    );
     rules.sort();
-    assert_eq!(rules.iter().collect::<BTreeSet<_>>().len(), 6, "nine findings of six rules");
+    assert_eq!(
+        rules.iter().collect::<BTreeSet<_>>().len(),
+        6,
+        "nine findings of six rules"
+    );
 }
 
 #[tokio::test]
@@ -140,11 +177,23 @@ async fn evaluating_one_vpc_never_resolves_another() {
 
     // Only the checkout VPC is evaluated, and it is fixed: nothing fires there any more.
     let mut checkout_fixed = doc.clone();
-    checkout_fixed.services.retain(|s| s.service_arn.ends_with("/billing"));
-    let resolved = record(&state, &scope(&["vpc-0b7f3c9d2e1a80001"]), &checkout_fixed, HOUR).await;
+    checkout_fixed
+        .services
+        .retain(|s| s.service_arn.ends_with("/billing"));
+    let resolved = record(
+        &state,
+        &scope(&["vpc-0b7f3c9d2e1a80001"]),
+        &checkout_fixed,
+        HOUR,
+    )
+    .await;
     assert_eq!(resolved.len(), 15, "{resolved:?}");
     assert!(resolved.iter().all(|(s, _)| *s == Status::Resolved));
-    assert_eq!(record(&state, &both, &doc, 2 * HOUR).await.len(), 15, "billing's 4 stayed open: only checkout's reopen");
+    assert_eq!(
+        record(&state, &both, &doc, 2 * HOUR).await.len(),
+        15,
+        "billing's 4 stayed open: only checkout's reopen"
+    );
 }
 
 #[tokio::test]
@@ -155,20 +204,55 @@ async fn exempt_tags_silence_and_deleted_services_resolve() {
     let doc = example("nat-only-vpc.json");
     record(&state, &vpc, &doc, 0).await;
     let mut exempt = doc.clone();
-    exempt.nat_gateways[0].tags.push(reachguard_shared::snapshot::Tag { key: "reachguard:exempt".into(), value: "nat-single-az".into() });
-    assert_eq!(record(&state, &vpc, &exempt, HOUR).await, [], "suppressed, not resolved");
+    exempt.nat_gateways[0]
+        .tags
+        .push(reachguard_shared::snapshot::Tag {
+            key: "reachguard:exempt".into(),
+            value: "nat-single-az".into(),
+        });
+    assert_eq!(
+        record(&state, &vpc, &exempt, HOUR).await,
+        [],
+        "suppressed, not resolved"
+    );
 
     let broken = example("broken-vpc.json");
     let both = scope(&["vpc-0b7f3c9d2e1a80001", "vpc-0b7f3c9d2e1a80002"]);
     record(&state, &both, &broken, 0).await;
     let service = "arn:aws:ecs:us-east-1:111122223333:service/prod/checkout";
-    let naming = findings(&broken).0.into_iter().filter(|f| f.service.as_deref() == Some(service)).count();
-    let resolved = state.resolve_service("111122223333", "us-east-1", service, 2 * HOUR).await.unwrap();
-    assert_eq!(resolved.len(), naming, "every open finding that names the service");
+    let naming = findings(&broken)
+        .0
+        .into_iter()
+        .filter(|f| f.service.as_deref() == Some(service))
+        .count();
+    let resolved = state
+        .resolve_service("111122223333", "us-east-1", service, 2 * HOUR)
+        .await
+        .unwrap();
+    assert_eq!(
+        resolved.len(),
+        naming,
+        "every open finding that names the service"
+    );
     assert!(naming >= 8, "checkout's unreachable dependencies at least");
-    assert!(resolved.iter().all(|t| t.status == Status::Resolved && t.finding.service.as_deref() == Some(service)));
-    assert!(resolved.iter().all(|t| t.finding.message.contains("was deleted")));
-    assert!(state.resolve_service("111122223333", "us-east-1", service, 3 * HOUR).await.unwrap().is_empty(), "once");
+    assert!(
+        resolved
+            .iter()
+            .all(|t| t.status == Status::Resolved && t.finding.service.as_deref() == Some(service))
+    );
+    assert!(
+        resolved
+            .iter()
+            .all(|t| t.finding.message.contains("was deleted"))
+    );
+    assert!(
+        state
+            .resolve_service("111122223333", "us-east-1", service, 3 * HOUR)
+            .await
+            .unwrap()
+            .is_empty(),
+        "once"
+    );
 }
 
 #[tokio::test]
@@ -176,5 +260,8 @@ async fn an_unreachable_table_fails_the_check() {
     let account = Account::new().await;
     let missing = StateTable::new(&account.config, "no-such-table");
     let err = missing.check().await.unwrap_err().to_string();
-    assert!(err.starts_with("DescribeTable: ResourceNotFoundException"), "{err}");
+    assert!(
+        err.starts_with("DescribeTable: ResourceNotFoundException"),
+        "{err}"
+    );
 }

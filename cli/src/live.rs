@@ -1,0 +1,212 @@
+//! `reachguard scan`, `snapshot` and `remediate`: the live commands, through the AWS SDK and the
+//! default credential chain (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, …). `scan` and
+//! `snapshot` only read; `remediate --apply` is the one command that changes anything.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use reachguard_shared::aws::{
+    ClientSettings, Collection, Collector, Mode, Policy, Remediator, Scope, vpc_scope,
+};
+use reachguard_shared::evaluate::evaluate;
+use reachguard_shared::finding::Severity;
+use reachguard_shared::model::Topology;
+use reachguard_shared::remediation::ActionName;
+
+use crate::check::{self, ReportArgs};
+
+/// Where to look.
+#[derive(clap::Args)]
+pub struct Target {
+    /// Region (default: the SDK's chain: `AWS_REGION`, the profile, …).
+    #[arg(long)]
+    region: Option<String>,
+    /// Only these VPCs (repeatable; default: the whole account/region).
+    #[arg(long = "vpc", value_name = "ID")]
+    vpcs: Vec<String>,
+}
+
+impl Target {
+    fn scope(&self) -> Scope {
+        if self.vpcs.is_empty() {
+            Scope::account_region()
+        } else {
+            vpc_scope(self.vpcs.iter().cloned())
+        }
+    }
+
+    /// Client settings for the target's region.
+    fn settings(&self) -> ClientSettings {
+        ClientSettings {
+            region: self.region.clone(),
+            ..ClientSettings::default()
+        }
+    }
+
+    /// Collects the target, with progress on stderr when it is a terminal.
+    fn collect(&self, runtime: &tokio::runtime::Runtime) -> anyhow::Result<Collection> {
+        let progress = std::io::stderr().is_terminal();
+        if progress {
+            eprint!("reachguard: collecting {} …", self.describe());
+            let _ = std::io::stderr().flush();
+        }
+        let collection = runtime.block_on(async {
+            let config = self.settings().load().await;
+            Collector::new(&config).collect(&self.scope()).await
+        });
+        if progress {
+            match &collection {
+                Ok(c) => eprintln!(" done ({}).", c.calls),
+                Err(_) => eprintln!(" failed."),
+            }
+        }
+        collection.with_context(|| format!("cannot collect {}", self.describe()))
+    }
+
+    fn describe(&self) -> String {
+        let region = self.region.as_deref().unwrap_or("the default region");
+        if self.vpcs.is_empty() {
+            format!("every VPC of {region}")
+        } else {
+            format!("{} in {region}", self.vpcs.join(", "))
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Arguments of `scan`.
+#[derive(clap::Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    target: Target,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+/// Runs `scan`: collect, evaluate, print like `check`.
+pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let collection = args.target.collect(&runtime()?)?;
+    let topology = Topology::from_snapshot(&collection.snapshot)
+        .context("the collected resources do not form a valid snapshot")?;
+    check::print(evaluate(&topology), &args.report)
+}
+
+/// Arguments of `snapshot`.
+#[derive(clap::Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    target: Target,
+}
+
+/// Runs `snapshot`: the snapshot file (INTERFACES.md) on stdout.
+pub fn snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
+    let collection = args.target.collect(&runtime()?)?;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &collection.snapshot)
+        .context("cannot write the snapshot")?;
+    writeln!(out).context("cannot write the snapshot")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `remediate`.
+#[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("how").required(true).args(["dry_run", "apply"]))]
+pub struct RemediateArgs {
+    /// Show the plan and what each action would do; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Apply the allowed, safe actions, then re-scan.
+    #[arg(long)]
+    apply: bool,
+    #[command(flatten)]
+    target: Target,
+    /// Allow this action (repeatable; default: the free ones, RULES.md §4).
+    #[arg(long = "allow", value_name = "ACTION", value_parser = |s: &str| s.parse::<ActionName>())]
+    allow: Vec<ActionName>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: check::Format,
+    /// Exit 1 when a finding at least this severe remains (or an action failed).
+    #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = |s: &str| s.parse::<Severity>())]
+    fail_on: Severity,
+}
+
+/// Runs `remediate`: scan, decide each planned action (a VPC's `reachguard:mode` tag overrides
+/// the command's mode), apply in `--apply` mode, re-scan, report.
+pub fn remediate(args: RemediateArgs) -> anyhow::Result<ExitCode> {
+    let runtime = runtime()?;
+    let policy = Policy {
+        mode: if args.apply {
+            Mode::Remediate
+        } else {
+            Mode::DryRun
+        },
+        allowed: if args.allow.is_empty() {
+            Policy::default().allowed
+        } else {
+            args.allow.iter().copied().collect()
+        },
+    };
+    let remediation = runtime
+        .block_on(async {
+            let config = args.target.settings().load().await;
+            Remediator::new(&config)
+                .remediate(&args.target.scope(), &policy)
+                .await
+        })
+        .with_context(|| format!("cannot remediate {}", args.target.describe()))?;
+    let remaining = remediation
+        .after
+        .as_ref()
+        .unwrap_or(&remediation.before.report);
+    match args.format {
+        check::Format::Json => {
+            let doc = serde_json::json!({
+                "mode": policy.mode,
+                "actions": remediation.actions,
+                "before": remediation.before.report,
+                "after": remediation.after,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).context("cannot write the report")?
+            );
+        }
+        check::Format::Text => {
+            if remediation.actions.is_empty() {
+                println!("nothing to remediate: no finding has a remediation plan");
+            }
+            for a in &remediation.actions {
+                let note = a.note();
+                println!(
+                    "{} {} {}: {}",
+                    a.vpc, note.action, note.outcome, note.detail
+                );
+            }
+            println!(
+                "{} findings before, {} {}",
+                remediation.before.report.findings.len(),
+                remaining.findings.len(),
+                if remediation.after.is_some() {
+                    "after re-scanning"
+                } else {
+                    "remain (nothing applied)"
+                }
+            );
+        }
+    }
+    let failing =
+        remediation.failed() || remaining.worst().is_some_and(|w| w.at_least(args.fail_on));
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

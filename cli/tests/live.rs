@@ -1,0 +1,400 @@
+//! The live commands (`scan`, `snapshot`, `remediate`) against moto, through the real binary.
+//! Each test seeds its own moto account (see `reachguard_tests`).
+
+use std::collections::BTreeSet;
+use std::process::{Command, Output};
+
+use reachguard_tests::{Account, seed};
+use serde_json::Value;
+
+/// Runs `reachguard` as `account` against moto (plus `env`), and checks the exit code; on a
+/// mismatch it prints the command, stdout and stderr.
+fn reachguard_env(account: &Account, args: &[&str], env: &[(&str, &str)], expect: i32) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reachguard"));
+    cmd.args(args)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_DEFAULT_REGION");
+    for (k, v) in account.cli_env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run reachguard");
+    assert_eq!(
+        out.status.code(),
+        Some(expect),
+        "reachguard {}\n--- stdout\n{}\n--- stderr\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn reachguard(account: &Account, args: &[&str], expect: i32) -> Output {
+    reachguard_env(account, args, &[], expect)
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+/// Each finding as `rule key=value…` over its subject fields (RULES.md §3).
+fn subjects(report: &Value) -> BTreeSet<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let rule = f["rule"].as_str().expect("rule");
+            let keys: &[&str] = match rule {
+                "unreachable-dependency" => &["service", "subnet", "dependency"],
+                "gateway-endpoint-not-associated" => &["endpoint", "route_table"],
+                "nat-for-gateway-service" => &["vpc", "dependency"],
+                "nat-single-az" => &["nat_gateway"],
+                other => panic!("unexpected rule {other} in {f:#}"),
+            };
+            let values: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{k}={}", f[k].as_str().unwrap_or("null")))
+                .collect();
+            format!("{rule} {}", values.join(" "))
+        })
+        .collect()
+}
+
+fn expected(items: &[String]) -> BTreeSet<String> {
+    items.iter().cloned().collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scan_finds_exactly_the_expected_findings_in_each_reference_vpc() {
+    let account = Account::new().await;
+    let (ep, nat, broken) = tokio::join!(
+        seed::endpoint_only(&account),
+        seed::nat_only(&account),
+        seed::broken(&account)
+    );
+
+    let out = reachguard(&account, &["scan", "--vpc", &ep.vpc, "--format", "json"], 0);
+    let report = json(&out);
+    assert_eq!(subjects(&report), BTreeSet::new());
+    assert_eq!(report["summary"]["services"], 1);
+    assert_eq!(report["summary"]["subnets"], 2);
+
+    // Low and medium findings only: below the default --fail-on high.
+    let out = reachguard(
+        &account,
+        &["scan", "--vpc", &nat.vpc, "--format", "json"],
+        0,
+    );
+    let nat_id = nat.nat_gateway.as_deref().expect("nat");
+    assert_eq!(
+        subjects(&json(&out)),
+        expected(&[
+            format!("nat-for-gateway-service vpc={} dependency=s3", nat.vpc),
+            format!("nat-single-az nat_gateway={nat_id}"),
+        ])
+    );
+    reachguard(
+        &account,
+        &["scan", "--vpc", &nat.vpc, "--fail-on", "medium"],
+        1,
+    );
+
+    let out = reachguard(
+        &account,
+        &["scan", "--vpc", &broken.vpc, "--format", "json"],
+        1,
+    );
+    let report = json(&out);
+    let svc = &broken.service_arn;
+    let (a, b) = (&broken.subnets[0], &broken.subnets[1]);
+    assert_eq!(
+        subjects(&report),
+        expected(&[
+            format!(
+                "gateway-endpoint-not-associated endpoint={} route_table={}",
+                broken.endpoints["s3"], broken.route_table
+            ),
+            format!("unreachable-dependency service={svc} subnet={a} dependency=s3"),
+            format!("unreachable-dependency service={svc} subnet={b} dependency=s3"),
+            format!("unreachable-dependency service={svc} subnet={a} dependency=dynamodb"),
+            format!("unreachable-dependency service={svc} subnet={b} dependency=dynamodb"),
+        ])
+    );
+    for f in report["findings"].as_array().expect("findings") {
+        assert_eq!(f["account"], account.id.as_str());
+        assert_eq!(f["region"], "us-east-1");
+        assert_eq!(f["vpc"], broken.vpc.as_str());
+    }
+
+    // The text report names the same findings, grouped, with the fix.
+    let out = reachguard(&account, &["scan", "--vpc", &broken.vpc], 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("unreachable-dependency"), "{text}");
+    assert!(text.contains("associate-gateway-endpoint"), "{text}");
+    assert!(
+        text.contains("summary: 1 services, 2 subnets: 5 findings"),
+        "{text}"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "no progress output when stderr is not a terminal"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn snapshot_then_check_agrees_with_scan() {
+    let account = Account::new().await;
+    tokio::join!(
+        seed::endpoint_only(&account),
+        seed::nat_only(&account),
+        seed::broken(&account)
+    );
+
+    let snapshot = reachguard(&account, &["snapshot"], 0);
+    let doc: Value = json(&snapshot);
+    assert_eq!(doc["AccountId"], account.id.as_str());
+    assert_eq!(doc["services"].as_array().map(Vec::len), Some(3));
+    let file = std::env::temp_dir().join(format!("reachguard-snapshot-{}.json", account.id));
+    std::fs::write(&file, &snapshot.stdout).expect("write snapshot");
+
+    let checked = reachguard(
+        &account,
+        &["check", file.to_str().expect("path"), "--format", "json"],
+        1,
+    );
+    let scanned = reachguard(&account, &["scan", "--format", "json"], 1);
+    std::fs::remove_file(&file).ok();
+    let (checked, scanned) = (json(&checked), json(&scanned));
+    assert_eq!(checked, scanned);
+    // 0 + 2 + 5 findings, as the per-VPC scans find.
+    assert_eq!(
+        scanned["findings"].as_array().map(Vec::len),
+        Some(7),
+        "{scanned:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scan_without_a_reachable_endpoint_exits_2_naming_the_operation() {
+    let account = Account::new().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let url = format!("http://{}", closed.local_addr().expect("address"));
+    drop(closed);
+    let out = reachguard_env(&account, &["scan"], &[("AWS_ENDPOINT_URL", &url)], 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot collect"), "{stderr}");
+    assert!(
+        stderr.contains("Describe") || stderr.contains("List"),
+        "names the operation: {stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+/// `(action name, outcome)` of every action of a `remediate --format json` report.
+fn outcomes(report: &Value) -> Vec<(String, String)> {
+    report["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| {
+            (
+                a["action"]["action"].as_str().expect("name").to_owned(),
+                a["outcome"].as_str().expect("outcome").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remediate_dry_run_plans_and_changes_nothing() {
+    let account = Account::new().await;
+    let broken = seed::broken(&account).await;
+    let before = reachguard_tests::inventory(&account).await;
+
+    let out = reachguard(
+        &account,
+        &[
+            "remediate",
+            "--dry-run",
+            "--vpc",
+            &broken.vpc,
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    let report = json(&out);
+    assert_eq!(report["mode"], "dry-run");
+    assert_eq!(
+        outcomes(&report),
+        pairs(&[
+            ("create-gateway-endpoint", "planned"),
+            ("associate-gateway-endpoint", "planned")
+        ])
+    );
+    assert!(report["after"].is_null());
+    assert_eq!(
+        reachguard_tests::inventory(&account).await,
+        before,
+        "dry-run changed nothing in moto"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remediate_apply_does_what_the_plan_says_and_a_rescan_is_clean() {
+    let account = Account::new().await;
+    let broken = seed::broken(&account).await;
+
+    let out = reachguard(
+        &account,
+        &[
+            "remediate",
+            "--apply",
+            "--vpc",
+            &broken.vpc,
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let report = json(&out);
+    assert_eq!(
+        outcomes(&report),
+        pairs(&[
+            ("create-gateway-endpoint", "applied"),
+            ("associate-gateway-endpoint", "applied")
+        ])
+    );
+    assert_eq!(
+        report["before"]["findings"].as_array().map(Vec::len),
+        Some(5)
+    );
+    assert_eq!(report["after"]["findings"], serde_json::json!([]));
+
+    // moto holds the association and the new endpoint, on the planned route table, tagged.
+    let s3 = seed::endpoints_for(&account, &broken.vpc, "s3").await;
+    assert_eq!(s3.len(), 1);
+    assert!(s3[0].route_table_ids().contains(&broken.route_table));
+    let dynamodb = seed::endpoints_for(&account, &broken.vpc, "dynamodb").await;
+    assert_eq!(dynamodb.len(), 1);
+    assert_eq!(
+        dynamodb[0].route_table_ids(),
+        std::slice::from_ref(&broken.route_table)
+    );
+    assert!(
+        dynamodb[0]
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some("reachguard:created-by"))
+    );
+    let create = &report["actions"][0]["action"];
+    assert_eq!(
+        create["route_tables"],
+        serde_json::json!([broken.route_table])
+    );
+
+    // A second scan is clean; a second apply has nothing to do and creates nothing.
+    let out = reachguard(
+        &account,
+        &["scan", "--vpc", &broken.vpc, "--format", "json"],
+        0,
+    );
+    assert_eq!(json(&out)["findings"], serde_json::json!([]));
+    let inventory = reachguard_tests::inventory(&account).await;
+    let out = reachguard(&account, &["remediate", "--apply", "--vpc", &broken.vpc], 0);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to remediate"));
+    assert_eq!(reachguard_tests::inventory(&account).await, inventory);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_vpc_mode_tag_and_the_allow_list_limit_what_is_applied() {
+    let account = Account::new().await;
+    let broken = seed::broken(&account).await;
+
+    // Only create-gateway-endpoint is allowed: the association is skipped, with the reason.
+    let out = reachguard(
+        &account,
+        &[
+            "remediate",
+            "--apply",
+            "--vpc",
+            &broken.vpc,
+            "--allow",
+            "create-gateway-endpoint",
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    let report = json(&out);
+    assert_eq!(
+        outcomes(&report),
+        pairs(&[
+            ("create-gateway-endpoint", "applied"),
+            ("associate-gateway-endpoint", "skipped")
+        ])
+    );
+    assert_eq!(
+        report["actions"][1]["detail"],
+        "associate-gateway-endpoint is not in the allow-list"
+    );
+    assert!(
+        !seed::endpoints_for(&account, &broken.vpc, "s3").await[0]
+            .route_table_ids()
+            .contains(&broken.route_table)
+    );
+    assert_eq!(
+        report["after"]["findings"].as_array().map(Vec::len),
+        Some(3),
+        "the S3 findings remain"
+    );
+
+    // `reachguard:mode=notify` on the VPC overrides --apply.
+    account
+        .ec2()
+        .create_tags()
+        .resources(&broken.vpc)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("reachguard:mode")
+                .value("notify")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateTags");
+    let before = reachguard_tests::inventory(&account).await;
+    let out = reachguard(
+        &account,
+        &[
+            "remediate",
+            "--apply",
+            "--vpc",
+            &broken.vpc,
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    let report = json(&out);
+    assert_eq!(
+        outcomes(&report),
+        pairs(&[("associate-gateway-endpoint", "skipped")])
+    );
+    assert_eq!(
+        report["actions"][0]["detail"],
+        format!("mode is notify for {}", broken.vpc)
+    );
+    assert_eq!(reachguard_tests::inventory(&account).await, before);
+}

@@ -1,0 +1,202 @@
+//! SDK configuration: the default credential chain for the home account, member accounts through
+//! STS AssumeRole, and the retry and timeout settings every client gets.
+//!
+//! Retry is the SDK's *standard* mode with more attempts than its default: exponential backoff
+//! with full jitter on throttling (`RequestLimitExceeded`, `ThrottlingException`), 5xx and
+//! transport errors, so a burst of throttling slows reachguard down instead of failing it. Every
+//! call has an attempt timeout and an operation timeout (all attempts together), so nothing hangs
+//! a Lambda invocation until its own deadline.
+//!
+//! Not *adaptive* mode, deliberately: its client-side rate limiter (aws-smithy-runtime 1.11) is
+//! process-wide per service and, after a throttle at the low request rates reachguard runs at,
+//! refills at 0.5 tokens/s towards a retry cost of 10, so each throttled retry waits 10–20 s and a
+//! short burst outlasted a 60 s operation timeout against the fault proxy
+//! (tests/tests/faults.rs). Adaptive mode suits sustained high-rate clients; reachguard makes a
+//! few dozen calls per evaluation.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::config::SharedCredentialsProvider;
+use tokio::sync::{Mutex, OnceCell};
+
+use super::error::{AdapterError, required};
+
+/// How every client retries and times out. [`Default`] suits both the CLI and the Lambdas.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// Region override; `None` uses the default chain (`AWS_REGION`, profile, IMDS).
+    pub region: Option<String>,
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    /// First retry delay (exponential with jitter after it).
+    pub initial_backoff: Duration,
+    /// Limit for one attempt.
+    pub attempt_timeout: Duration,
+    /// Limit for a whole call, retries included.
+    pub operation_timeout: Duration,
+    /// Limit for opening a connection.
+    pub connect_timeout: Duration,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        ClientSettings {
+            region: None,
+            max_attempts: 6,
+            initial_backoff: Duration::from_millis(500),
+            attempt_timeout: Duration::from_secs(10),
+            operation_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+impl ClientSettings {
+    /// Loads the home account's configuration through the default chain (`AWS_PROFILE`,
+    /// `AWS_REGION`, `AWS_ENDPOINT_URL`, environment credentials, SSO, IMDS…), with these
+    /// retry and timeout settings.
+    pub async fn load(&self) -> SdkConfig {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(self.retry_config())
+            .timeout_config(self.timeout_config());
+        if let Some(region) = &self.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        loader.load().await
+    }
+
+    /// Applies these settings to an existing configuration (tests build theirs by hand).
+    pub fn apply(&self, config: &SdkConfig) -> SdkConfig {
+        let mut builder = config
+            .to_builder()
+            .retry_config(self.retry_config())
+            .timeout_config(self.timeout_config());
+        if let Some(region) = &self.region {
+            builder = builder.region(Region::new(region.clone()));
+        }
+        builder.build()
+    }
+
+    fn retry_config(&self) -> RetryConfig {
+        RetryConfig::standard()
+            .with_max_attempts(self.max_attempts)
+            .with_initial_backoff(self.initial_backoff)
+    }
+
+    fn timeout_config(&self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(self.connect_timeout)
+            .operation_attempt_timeout(self.attempt_timeout)
+            .operation_timeout(self.operation_timeout)
+            .build()
+    }
+}
+
+/// The role reachguard assumes in member accounts (`REACHGUARD_MEMBER_ROLE`,
+/// `REACHGUARD_EXTERNAL_ID`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRole {
+    /// Role name; the ARN is `arn:aws:iam::<account>:role/<name>`.
+    pub name: String,
+    /// External id the role's trust policy requires, if any.
+    pub external_id: Option<String>,
+}
+
+impl MemberRole {
+    /// The role's ARN in `account`.
+    pub fn arn(&self, account: &str) -> String {
+        format!("arn:aws:iam::{account}:role/{}", self.name)
+    }
+}
+
+/// SDK configurations per account: the home account's, and one per member account reached through
+/// [`MemberRole`]. Build it once (at Lambda start-up) and keep it: each member account's
+/// credentials provider is created once and its credentials are cached until shortly before they
+/// expire, across warm invocations.
+#[derive(Debug)]
+pub struct Accounts {
+    home: SdkConfig,
+    member_role: Option<MemberRole>,
+    home_account: OnceCell<String>,
+    members: Mutex<HashMap<String, SdkConfig>>,
+}
+
+impl Accounts {
+    /// `home` is the configuration of the account reachguard runs in; `member_role` is how it
+    /// reaches other accounts (`None`: it only works in its own account).
+    pub fn new(home: SdkConfig, member_role: Option<MemberRole>) -> Self {
+        Accounts {
+            home,
+            member_role,
+            home_account: OnceCell::new(),
+            members: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The home account's configuration.
+    pub fn home(&self) -> &SdkConfig {
+        &self.home
+    }
+
+    /// The home account id (STS `GetCallerIdentity`, asked once).
+    pub async fn home_account(&self) -> Result<&str, AdapterError> {
+        let id = self
+            .home_account
+            .get_or_try_init(|| async {
+                let sts = aws_sdk_sts::Client::new(&self.home);
+                let me = sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(AdapterError::of("GetCallerIdentity"))?;
+                required(me.account, "GetCallerIdentity", "Account")
+            })
+            .await?;
+        Ok(id)
+    }
+
+    /// The configuration for `account`: the home configuration for the home account, else the
+    /// member role's (an error when no member role is configured).
+    pub async fn config_for(&self, account: &str) -> Result<SdkConfig, AdapterError> {
+        if account == self.home_account().await? {
+            return Ok(self.home.clone());
+        }
+        let Some(role) = &self.member_role else {
+            return Err(AdapterError::Service {
+                operation: "AssumeRole",
+                code: "NoMemberRole".into(),
+                message: format!(
+                    "account {account} is not the home account and no member role is configured"
+                ),
+            });
+        };
+        let mut members = self.members.lock().await;
+        if let Some(config) = members.get(account) {
+            return Ok(config.clone());
+        }
+        let config = assume_role(&self.home, &role.arn(account), role.external_id.as_deref()).await;
+        members.insert(account.to_owned(), config.clone());
+        Ok(config)
+    }
+}
+
+/// A configuration whose credentials come from assuming `role_arn` with `base`'s credentials.
+/// The provider fetches lazily; the configuration's identity cache keeps the credentials until
+/// shortly before they expire.
+pub async fn assume_role(base: &SdkConfig, role_arn: &str, external_id: Option<&str>) -> SdkConfig {
+    let mut builder = AssumeRoleProvider::builder(role_arn)
+        .session_name("reachguard")
+        .configure(base);
+    if let Some(id) = external_id {
+        builder = builder.external_id(id);
+    }
+    let provider = builder.build().await;
+    base.to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build()
+}

@@ -1,0 +1,697 @@
+//! The collector: builds the [`Snapshot`] of one account/region — the very document
+//! `reachguard snapshot` prints and `check` reads — whole or scoped to the VPCs an event touches.
+//!
+//! One paginated `Describe*` per EC2 resource type (filtered by `vpc-id` when scoped), issued
+//! concurrently; `DescribeVpcAttribute` twice per VPC; ECS has no VPC filter, so `ListClusters` →
+//! `ListServices` → `DescribeServices` (tags included, 10 per call) for the region, keeping the
+//! services whose subnets are in scope, and `DescribeTaskDefinition` once per distinct ARN they use.
+//! Never a call per subnet or per route table. Every request is counted in [`ApiCalls`].
+//!
+//! **Cost of one scoped evaluation** (one VPC, `C` clusters, `S_c` services in cluster `c`, `T`
+//! distinct task definitions among the VPC's services): `DescribeVpcs`, `DescribeSubnets`,
+//! `DescribeRouteTables`, `DescribeVpcEndpoints`, `DescribeNatGateways`,
+//! `DescribeInternetGateways`, `DescribeSecurityGroups`, `DescribeNetworkAcls` (1 each, more only
+//! past 1,000 items), `DescribeVpcAttribute` ×2, `ListClusters` ×1, `ListServices` ×C,
+//! `DescribeServices` ×Σ⌈S_c/10⌉, `DescribeTaskDefinition` ×T: 11 + C + Σ⌈S_c/10⌉ + T. A scope
+//! naming other resources adds one filtered `Describe*` per named type (`DescribeSubnets` for
+//! subnets and services).
+//!
+//! A scope that names no VPC is resolved first: a subnet, route table, endpoint, NAT gateway,
+//! internet gateway, security group or ACL through one filtered `Describe*` of its type, a service
+//! through its subnets. What cannot be resolved (a resource already gone) makes the collection fall
+//! back to every VPC that hosts an ECS service.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Mutex;
+
+use aws_config::SdkConfig;
+use aws_sdk_ec2::types::Filter;
+use aws_sdk_ecs::types::ServiceField;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::Serialize;
+
+use super::convert;
+use super::error::AdapterError;
+pub use crate::intake::Scope;
+use crate::snapshot::{AttributeBoolean, EcsService, Snapshot, VpcAttributes};
+
+/// `DescribeServices` accepts at most this many services per call.
+const DESCRIBE_SERVICES_BATCH: usize = 10;
+/// Concurrent `DescribeTaskDefinition`/`DescribeVpcAttribute` requests.
+const CONCURRENCY: usize = 8;
+
+/// Whether `scope` asks for the whole account/region: `account_region`, or naming nothing at all.
+pub fn is_whole(scope: &Scope) -> bool {
+    scope.account_region || scope.is_empty()
+}
+
+/// A scope of exactly these VPCs.
+pub fn vpc_scope<I: IntoIterator<Item = S>, S: Into<String>>(ids: I) -> Scope {
+    Scope {
+        vpcs: ids.into_iter().map(Into::into).collect(),
+        ..Scope::default()
+    }
+}
+
+/// API requests made, per operation (every page of a paginated call counts).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApiCalls(BTreeMap<&'static str, usize>);
+
+impl ApiCalls {
+    /// Requests of one operation.
+    pub fn get(&self, operation: &str) -> usize {
+        self.0.get(operation).copied().unwrap_or(0)
+    }
+
+    /// All requests.
+    pub fn total(&self) -> usize {
+        self.0.values().sum()
+    }
+
+    /// `(operation, requests)` in operation order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, usize)> + '_ {
+        self.0.iter().map(|(op, n)| (*op, *n))
+    }
+}
+
+impl fmt::Display for ApiCalls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} calls:", self.total())?;
+        for (op, n) in self.iter() {
+            write!(f, " {op}×{n}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Counts requests while a collection runs (shared by its concurrent calls).
+#[derive(Default)]
+struct Recorder(Mutex<ApiCalls>);
+
+impl Recorder {
+    fn record(&self, operation: &'static str) {
+        if let Ok(mut calls) = self.0.lock() {
+            *calls.0.entry(operation).or_default() += 1;
+        }
+    }
+
+    fn into_calls(self) -> ApiCalls {
+        self.0.into_inner().unwrap_or_default()
+    }
+}
+
+/// Runs a paginated request page by page (counting each page) and concatenates `$items`.
+macro_rules! paginate {
+    ($rec:expr, $op:literal, $request:expr, $items:ident) => {
+        async {
+            let mut pages = $request.into_paginator().send();
+            let mut items = Vec::new();
+            while let Some(page) = pages.next().await {
+                $rec.record($op);
+                items.extend(
+                    page.map_err(AdapterError::of($op))?
+                        .$items
+                        .unwrap_or_default(),
+                );
+            }
+            Ok::<_, AdapterError>(items)
+        }
+    };
+}
+
+/// A finished collection.
+#[derive(Debug, Clone)]
+pub struct Collection {
+    /// The document, as `reachguard snapshot` prints it.
+    pub snapshot: Snapshot,
+    /// The VPCs the scope resolved to (`None`: the whole account/region).
+    pub vpcs: Option<BTreeSet<String>>,
+    /// True when part of the scope could not be resolved and every VPC hosting a service was
+    /// collected instead.
+    pub fell_back: bool,
+    /// The requests it took.
+    pub calls: ApiCalls,
+}
+
+/// Collects one account/region. Cheap to build; build one per account configuration.
+#[derive(Debug, Clone)]
+pub struct Collector {
+    ec2: aws_sdk_ec2::Client,
+    ecs: aws_sdk_ecs::Client,
+    region: Option<String>,
+    account_id: Option<String>,
+}
+
+impl Collector {
+    /// A collector using `config`'s credentials, region, endpoint, retry and timeouts.
+    pub fn new(config: &SdkConfig) -> Self {
+        Collector {
+            ec2: aws_sdk_ec2::Client::new(config),
+            ecs: aws_sdk_ecs::Client::new(config),
+            region: config.region().map(ToString::to_string),
+            account_id: None,
+        }
+    }
+
+    /// Records `account` as the snapshot's `AccountId` (otherwise the VPCs' `OwnerId` is used).
+    pub fn with_account(mut self, account: impl Into<String>) -> Self {
+        self.account_id = Some(account.into());
+        self
+    }
+
+    /// Collects `scope`. Fails on the first call that fails after the SDK's retries: there is no
+    /// partial snapshot.
+    pub async fn collect(&self, scope: &Scope) -> Result<Collection, AdapterError> {
+        let rec = Recorder::default();
+        let (services, named) =
+            tokio::try_join!(self.ecs_services(&rec), self.resolve_named(scope, &rec))?;
+
+        let (vpcs, fell_back) = if is_whole(scope) {
+            (None, false)
+        } else {
+            let mut resolved = named.vpcs;
+            let mut unresolved = named.unresolved;
+            // Services resolve through their subnets, as do named subnets.
+            let mut subnets: BTreeSet<String> = scope.subnets.iter().cloned().collect();
+            for wanted in &scope.services {
+                match services.iter().find(|s| service_matches(s, wanted)) {
+                    Some(service) => subnets.extend(service_subnets(service).iter().cloned()),
+                    None => unresolved = true,
+                }
+            }
+            if unresolved {
+                subnets.extend(
+                    services
+                        .iter()
+                        .flat_map(|s| service_subnets(s).iter().cloned()),
+                );
+            }
+            if !subnets.is_empty() {
+                let found = paginate!(
+                    rec,
+                    "DescribeSubnets",
+                    self.ec2
+                        .describe_subnets()
+                        .filters(filter("subnet-id", &subnets)),
+                    subnets
+                )
+                .await?;
+                unresolved |= scope
+                    .subnets
+                    .iter()
+                    .any(|id| !found.iter().any(|s| s.subnet_id() == Some(id)));
+                resolved.extend(found.iter().filter_map(|s| s.vpc_id().map(str::to_owned)));
+            }
+            (Some(resolved), unresolved)
+        };
+
+        let mut snapshot = match &vpcs {
+            Some(ids) if ids.is_empty() => Snapshot::default(),
+            _ => self.ec2_resources(vpcs.as_ref(), &rec).await?,
+        };
+        snapshot.network_acls.get_or_insert_with(Vec::new);
+        let subnet_ids: BTreeSet<&str> = snapshot
+            .subnets
+            .iter()
+            .map(|s| s.subnet_id.as_str())
+            .collect();
+        let services: Vec<EcsService> = services
+            .into_iter()
+            .filter(|s| {
+                vpcs.is_none()
+                    || service_subnets(s)
+                        .iter()
+                        .any(|id| subnet_ids.contains(id.as_str()))
+            })
+            .collect();
+        let vpc_ids: Vec<String> = snapshot.vpcs.iter().map(|v| v.vpc_id.clone()).collect();
+        let (vpc_attributes, task_definitions) = tokio::try_join!(
+            self.vpc_attributes(&vpc_ids, &rec),
+            self.task_definitions(&services, &rec)
+        )?;
+
+        snapshot.region = self.region.clone();
+        snapshot.account_id = self
+            .account_id
+            .clone()
+            .or_else(|| snapshot.vpcs.iter().find_map(|v| v.owner_id.clone()));
+        snapshot.vpc_attributes = vpc_attributes;
+        snapshot.services = services;
+        snapshot.task_definitions = task_definitions;
+        Ok(Collection {
+            snapshot,
+            vpcs,
+            fell_back,
+            calls: rec.into_calls(),
+        })
+    }
+
+    /// The eight EC2 `Describe*` calls, concurrently, filtered to `vpcs` when given.
+    async fn ec2_resources(
+        &self,
+        vpcs: Option<&BTreeSet<String>>,
+        rec: &Recorder,
+    ) -> Result<Snapshot, AdapterError> {
+        let by_vpc = |name: &str| vpcs.map(|ids| vec![filter(name, ids)]);
+        let ec2 = &self.ec2;
+        let (v, s, rt, e, n, i, g, a) = tokio::try_join!(
+            paginate!(
+                rec,
+                "DescribeVpcs",
+                ec2.describe_vpcs().set_filters(by_vpc("vpc-id")),
+                vpcs
+            ),
+            paginate!(
+                rec,
+                "DescribeSubnets",
+                ec2.describe_subnets().set_filters(by_vpc("vpc-id")),
+                subnets
+            ),
+            paginate!(
+                rec,
+                "DescribeRouteTables",
+                ec2.describe_route_tables().set_filters(by_vpc("vpc-id")),
+                route_tables
+            ),
+            paginate!(
+                rec,
+                "DescribeVpcEndpoints",
+                ec2.describe_vpc_endpoints().set_filters(by_vpc("vpc-id")),
+                vpc_endpoints
+            ),
+            paginate!(
+                rec,
+                "DescribeNatGateways",
+                ec2.describe_nat_gateways().set_filter(by_vpc("vpc-id")),
+                nat_gateways
+            ),
+            paginate!(
+                rec,
+                "DescribeInternetGateways",
+                ec2.describe_internet_gateways()
+                    .set_filters(by_vpc("attachment.vpc-id")),
+                internet_gateways
+            ),
+            paginate!(
+                rec,
+                "DescribeSecurityGroups",
+                ec2.describe_security_groups().set_filters(by_vpc("vpc-id")),
+                security_groups
+            ),
+            paginate!(
+                rec,
+                "DescribeNetworkAcls",
+                ec2.describe_network_acls().set_filters(by_vpc("vpc-id")),
+                network_acls
+            ),
+        )?;
+        Ok(Snapshot {
+            vpcs: convert_all(&v, convert::vpc)?,
+            subnets: convert_all(&s, convert::subnet)?,
+            route_tables: convert_all(&rt, convert::route_table)?,
+            vpc_endpoints: convert_all(&e, convert::vpc_endpoint)?,
+            nat_gateways: convert_all(&n, convert::nat_gateway)?,
+            internet_gateways: convert_all(&i, convert::internet_gateway)?,
+            security_groups: convert_all(&g, convert::security_group)?,
+            network_acls: Some(convert_all(&a, convert::network_acl)?),
+            ..Snapshot::default()
+        })
+    }
+
+    /// Resolves the EC2 resources a scope names (other than VPCs and subnets) to their VPCs, one
+    /// call per named type.
+    async fn resolve_named(&self, scope: &Scope, rec: &Recorder) -> Result<Named, AdapterError> {
+        let ec2 = &self.ec2;
+        let ids = |set: &BTreeSet<String>| (!set.is_empty()).then(|| set.clone());
+        let (rt, e, n, i, g, a) = tokio::try_join!(
+            lookup(ids(&scope.route_tables), |ids| async move {
+                let found = paginate!(
+                    rec,
+                    "DescribeRouteTables",
+                    ec2.describe_route_tables()
+                        .filters(filter("route-table-id", &ids)),
+                    route_tables
+                )
+                .await?;
+                Ok(owners(
+                    &ids,
+                    found.iter().map(|t| (t.route_table_id(), t.vpc_id())),
+                ))
+            }),
+            // Deleted endpoints and NAT gateways stay visible (state `deleted`) for a while; ids
+            // that are gone entirely come back as `*.NotFound` and trigger the fallback.
+            lookup(ids(&scope.endpoints), |ids| async move {
+                let found = not_found_is_empty(
+                    paginate!(
+                        rec,
+                        "DescribeVpcEndpoints",
+                        ec2.describe_vpc_endpoints()
+                            .set_vpc_endpoint_ids(Some(ids.iter().cloned().collect())),
+                        vpc_endpoints
+                    )
+                    .await,
+                )?;
+                Ok(owners(
+                    &ids,
+                    found.iter().map(|x| (x.vpc_endpoint_id(), x.vpc_id())),
+                ))
+            }),
+            lookup(ids(&scope.nat_gateways), |ids| async move {
+                let found = paginate!(
+                    rec,
+                    "DescribeNatGateways",
+                    ec2.describe_nat_gateways()
+                        .filter(filter("nat-gateway-id", &ids)),
+                    nat_gateways
+                )
+                .await?;
+                Ok(owners(
+                    &ids,
+                    found.iter().map(|x| (x.nat_gateway_id(), x.vpc_id())),
+                ))
+            }),
+            lookup(ids(&scope.internet_gateways), |ids| async move {
+                let found = paginate!(
+                    rec,
+                    "DescribeInternetGateways",
+                    ec2.describe_internet_gateways()
+                        .filters(filter("internet-gateway-id", &ids)),
+                    internet_gateways
+                )
+                .await?;
+                Ok(owners(
+                    &ids,
+                    found.iter().flat_map(|x| {
+                        x.attachments()
+                            .iter()
+                            .map(|a| (x.internet_gateway_id(), a.vpc_id()))
+                    }),
+                ))
+            }),
+            lookup(ids(&scope.security_groups), |ids| async move {
+                let found = paginate!(
+                    rec,
+                    "DescribeSecurityGroups",
+                    ec2.describe_security_groups()
+                        .filters(filter("group-id", &ids)),
+                    security_groups
+                )
+                .await?;
+                Ok(owners(
+                    &ids,
+                    found.iter().map(|x| (x.group_id(), x.vpc_id())),
+                ))
+            }),
+            lookup(ids(&scope.network_acls), |ids| async move {
+                let found = not_found_is_empty(
+                    paginate!(
+                        rec,
+                        "DescribeNetworkAcls",
+                        ec2.describe_network_acls()
+                            .set_network_acl_ids(Some(ids.iter().cloned().collect())),
+                        network_acls
+                    )
+                    .await,
+                )?;
+                Ok(owners(
+                    &ids,
+                    found.iter().map(|x| (x.network_acl_id(), x.vpc_id())),
+                ))
+            }),
+        )?;
+        let mut named = Named {
+            vpcs: scope.vpcs.clone(),
+            unresolved: false,
+        };
+        for part in [rt, e, n, i, g, a] {
+            named.vpcs.extend(part.vpcs);
+            named.unresolved |= part.unresolved;
+        }
+        Ok(named)
+    }
+
+    /// Every service of the region: `ListClusters` → `ListServices` → `DescribeServices`.
+    async fn ecs_services(&self, rec: &Recorder) -> Result<Vec<EcsService>, AdapterError> {
+        let clusters =
+            paginate!(rec, "ListClusters", self.ecs.list_clusters(), cluster_arns).await?;
+        let mut services = Vec::new();
+        for cluster in &clusters {
+            let arns = paginate!(
+                rec,
+                "ListServices",
+                self.ecs.list_services().cluster(cluster),
+                service_arns
+            )
+            .await?;
+            let described: Vec<Vec<EcsService>> =
+                stream::iter(arns.chunks(DESCRIBE_SERVICES_BATCH))
+                    .map(|batch| async move {
+                        rec.record("DescribeServices");
+                        let out = self
+                            .ecs
+                            .describe_services()
+                            .cluster(cluster)
+                            .set_services(Some(batch.to_vec()))
+                            .include(ServiceField::Tags)
+                            .send()
+                            .await
+                            .map_err(AdapterError::of("DescribeServices"))?;
+                        convert_all(out.services(), convert::ecs_service)
+                    })
+                    .buffered(CONCURRENCY)
+                    .try_collect()
+                    .await?;
+            services.extend(described.into_iter().flatten());
+        }
+        Ok(services)
+    }
+
+    /// `DescribeTaskDefinition` once per distinct task definition of `services`.
+    async fn task_definitions(
+        &self,
+        services: &[EcsService],
+        rec: &Recorder,
+    ) -> Result<Vec<crate::snapshot::TaskDefinition>, AdapterError> {
+        let arns: BTreeSet<&str> = services
+            .iter()
+            .filter_map(|s| s.task_definition.as_deref())
+            .collect();
+        let found: Vec<Option<crate::snapshot::TaskDefinition>> = stream::iter(arns)
+            .map(|arn| async move {
+                rec.record("DescribeTaskDefinition");
+                let out = self
+                    .ecs
+                    .describe_task_definition()
+                    .task_definition(arn)
+                    .send()
+                    .await;
+                match out {
+                    Ok(out) => out
+                        .task_definition()
+                        .map(convert::task_definition)
+                        .transpose(),
+                    // A deregistered-and-deleted task definition: the engine evaluates the service
+                    // with launch-type and declared dependencies only (RULES.md §1).
+                    Err(err) => {
+                        let err = AdapterError::sdk("DescribeTaskDefinition", err);
+                        if err.code() == Some("ClientException") {
+                            Ok(None)
+                        } else {
+                            Err(err)
+                        }
+                    }
+                }
+            })
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    /// `DescribeVpcAttribute` for `enableDnsSupport` and `enableDnsHostnames` of each VPC.
+    async fn vpc_attributes(
+        &self,
+        vpcs: &[String],
+        rec: &Recorder,
+    ) -> Result<Vec<VpcAttributes>, AdapterError> {
+        use aws_sdk_ec2::types::VpcAttributeName;
+        stream::iter(vpcs)
+            .map(|vpc| async move {
+                let attribute = |name: VpcAttributeName| async move {
+                    rec.record("DescribeVpcAttribute");
+                    self.ec2
+                        .describe_vpc_attribute()
+                        .vpc_id(vpc)
+                        .attribute(name)
+                        .send()
+                        .await
+                        .map_err(AdapterError::of("DescribeVpcAttribute"))
+                };
+                let (support, hostnames) = tokio::try_join!(
+                    attribute(VpcAttributeName::EnableDnsSupport),
+                    attribute(VpcAttributeName::EnableDnsHostnames)
+                )?;
+                Ok(VpcAttributes {
+                    vpc_id: vpc.clone(),
+                    enable_dns_support: support
+                        .enable_dns_support()
+                        .and_then(|a| a.value())
+                        .map(|value| AttributeBoolean { value }),
+                    enable_dns_hostnames: hostnames
+                        .enable_dns_hostnames()
+                        .and_then(|a| a.value())
+                        .map(|value| AttributeBoolean { value }),
+                })
+            })
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await
+    }
+}
+
+/// VPCs that named resources of one type resolved to.
+#[derive(Default)]
+struct Named {
+    vpcs: BTreeSet<String>,
+    /// Some named resource was not found.
+    unresolved: bool,
+}
+
+/// Runs `find` when the scope names resources of this type.
+async fn lookup<F, Fut>(ids: Option<BTreeSet<String>>, find: F) -> Result<Named, AdapterError>
+where
+    F: FnOnce(BTreeSet<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Named, AdapterError>>,
+{
+    match ids {
+        Some(ids) => find(ids).await,
+        None => Ok(Named::default()),
+    }
+}
+
+/// The VPCs of the `(id, vpc)` pairs found; unresolved when some wanted id has no VPC.
+fn owners<'a>(
+    wanted: &BTreeSet<String>,
+    found: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> Named {
+    let mut named = Named::default();
+    let mut seen = BTreeSet::new();
+    for (id, vpc) in found {
+        if let (Some(id), Some(vpc)) = (id, vpc) {
+            seen.insert(id);
+            named.vpcs.insert(vpc.to_owned());
+        }
+    }
+    named.unresolved = wanted.iter().any(|id| !seen.contains(id.as_str()));
+    named
+}
+
+/// `*.NotFound` (an id given explicitly no longer exists) → nothing found.
+fn not_found_is_empty<T>(result: Result<Vec<T>, AdapterError>) -> Result<Vec<T>, AdapterError> {
+    match result {
+        Err(err) if err.is_not_found() => Ok(Vec::new()),
+        other => other,
+    }
+}
+
+fn filter<'a>(name: &str, values: impl IntoIterator<Item = &'a String>) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().cloned().collect()))
+        .build()
+}
+
+fn convert_all<S, D>(
+    items: &[S],
+    f: impl Fn(&S) -> Result<D, AdapterError>,
+) -> Result<Vec<D>, AdapterError> {
+    items.iter().map(f).collect()
+}
+
+fn service_subnets(service: &EcsService) -> &[String] {
+    service
+        .network_configuration
+        .as_ref()
+        .and_then(|n| n.awsvpc_configuration.as_ref())
+        .map(|a| a.subnets.as_slice())
+        .unwrap_or_default()
+}
+
+/// A scope's service reference (ARN, or `cluster/name`) names `service`.
+fn service_matches(service: &EcsService, wanted: &str) -> bool {
+    if service.service_arn == wanted {
+        return true;
+    }
+    let cluster = service
+        .cluster_arn
+        .as_deref()
+        .and_then(|arn| arn.rsplit('/').next());
+    match (
+        cluster,
+        service.service_name.as_deref(),
+        wanted.split_once('/'),
+    ) {
+        (Some(cluster), Some(name), Some((c, n))) => cluster == c && name == n,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{AwsVpcConfiguration, NetworkConfiguration};
+
+    #[test]
+    fn scope_naming_nothing_is_whole() {
+        assert!(is_whole(&Scope::default()));
+        assert!(is_whole(&Scope::account_region()));
+        assert!(!is_whole(&vpc_scope(["vpc-1"])));
+    }
+
+    #[test]
+    fn service_matches_by_arn_or_cluster_and_name() {
+        let s = EcsService {
+            service_arn: "arn:aws:ecs:us-east-1:1:service/web/api".into(),
+            service_name: Some("api".into()),
+            cluster_arn: Some("arn:aws:ecs:us-east-1:1:cluster/web".into()),
+            network_configuration: Some(NetworkConfiguration {
+                awsvpc_configuration: Some(AwsVpcConfiguration {
+                    subnets: vec!["subnet-1".into()],
+                    ..Default::default()
+                }),
+            }),
+            ..Default::default()
+        };
+        assert!(service_matches(
+            &s,
+            "arn:aws:ecs:us-east-1:1:service/web/api"
+        ));
+        assert!(service_matches(&s, "web/api"));
+        assert!(!service_matches(&s, "web/other"));
+        assert!(!service_matches(&s, "other/api"));
+        assert_eq!(service_subnets(&s), ["subnet-1"]);
+    }
+
+    #[test]
+    fn owners_flags_ids_not_found() {
+        let wanted: BTreeSet<String> = ["rtb-1".to_owned(), "rtb-2".to_owned()].into();
+        let named = owners(&wanted, [(Some("rtb-1"), Some("vpc-1"))].into_iter());
+        assert_eq!(named.vpcs, BTreeSet::from(["vpc-1".to_owned()]));
+        assert!(named.unresolved);
+    }
+
+    #[test]
+    fn api_calls_display_lists_each_operation() {
+        let rec = Recorder::default();
+        rec.record("DescribeVpcs");
+        rec.record("DescribeVpcAttribute");
+        rec.record("DescribeVpcAttribute");
+        let calls = rec.into_calls();
+        assert_eq!(calls.total(), 3);
+        assert_eq!(
+            calls.to_string(),
+            "3 calls: DescribeVpcAttribute×2 DescribeVpcs×1"
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! A loopback HTTP proxy in front of moto that injects faults: a burst of throttling and 503
+//! answers, and an operation that is always denied. It speaks just enough HTTP/1.1 for the SDK
+//! (`Content-Length` bodies, keep-alive) and forwards everything else to moto unchanged.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// Which requests fail.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// `burst` of the first `2 × burst` requests fail (every other one, so concurrent calls all
+    /// get their share), alternately with throttling — `RequestLimitExceeded` (EC2, HTTP 503) or
+    /// `ThrottlingException` (JSON protocols, HTTP 400) — and a bare HTTP 503.
+    pub burst: usize,
+    /// Requests for this operation (`Action=` or `X-Amz-Target`) always fail with an
+    /// authorisation error: a permanent failure.
+    pub deny: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicUsize,
+    faults: AtomicUsize,
+}
+
+/// A running proxy; stopped when dropped.
+#[derive(Debug)]
+pub struct FaultProxy {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    counters: Arc<Counters>,
+    task: JoinHandle<()>,
+}
+
+impl FaultProxy {
+    /// Listens on a free loopback port and forwards to `upstream` (`http://host:port`).
+    pub async fn start(upstream: &str, plan: Plan) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let url = format!("http://{}", listener.local_addr().expect("proxy address"));
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let counters = Arc::new(Counters::default());
+        let shared = (Arc::new(plan), counters.clone(), Arc::new(upstream));
+        let task = tokio::spawn(async move {
+            while let Ok((conn, _)) = listener.accept().await {
+                let (plan, counters, upstream) = shared.clone();
+                tokio::spawn(async move {
+                    // A connection error only ends that connection; the SDK retries on another.
+                    let _ = serve(conn, &plan, &counters, &upstream).await;
+                });
+            }
+        });
+        FaultProxy {
+            url,
+            counters,
+            task,
+        }
+    }
+
+    /// Requests received.
+    pub fn requests(&self) -> usize {
+        self.counters.requests.load(Ordering::SeqCst)
+    }
+
+    /// Requests answered with a fault.
+    pub fn faults(&self) -> usize {
+        self.counters.faults.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(
+    mut conn: TcpStream,
+    plan: &Plan,
+    counters: &Counters,
+    upstream: &str,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    loop {
+        let Some((head, body)) = read_request(&mut conn, &mut buf).await? else {
+            return Ok(());
+        };
+        let n = counters.requests.fetch_add(1, Ordering::SeqCst);
+        let json = head.to_ascii_lowercase().contains("x-amz-target:");
+        let operation = operation(&head, &body);
+        let fault = if plan
+            .deny
+            .as_deref()
+            .is_some_and(|d| Some(d) == operation.as_deref())
+        {
+            Some(denied(json))
+        } else if n < 2 * plan.burst && n.is_multiple_of(2) {
+            Some(if n.is_multiple_of(4) {
+                throttled(json)
+            } else {
+                unavailable()
+            })
+        } else {
+            None
+        };
+        match fault {
+            Some(response) => {
+                counters.faults.fetch_add(1, Ordering::SeqCst);
+                conn.write_all(response.as_bytes()).await?;
+            }
+            None => {
+                let response = forward(upstream, &head, &body).await?;
+                conn.write_all(&response).await?;
+                // moto answers `Connection: close`; the client reconnects for the next request.
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Reads one request (head and `Content-Length` body); `None` at a clean end of the connection.
+async fn read_request(
+    conn: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<(String, Vec<u8>)>> {
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = conn.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let length = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = conn.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = buf[head_end..head_end + length].to_vec();
+    buf.drain(..head_end + length);
+    Ok(Some((head, body)))
+}
+
+/// `DescribeVpcs` from `Action=DescribeVpcs&…`, `ListClusters` from
+/// `X-Amz-Target: AmazonEC2ContainerServiceV20141113.ListClusters`.
+fn operation(head: &str, body: &[u8]) -> Option<String> {
+    let target = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("x-amz-target")
+            .then(|| value.trim().rsplit('.').next().map(str::to_owned))?
+    });
+    target.or_else(|| {
+        String::from_utf8_lossy(body)
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("Action=").map(str::to_owned))
+    })
+}
+
+async fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut up = TcpStream::connect(upstream).await?;
+    let head: String = head
+        .split_inclusive("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect::<String>();
+    let head = head.trim_end_matches("\r\n").to_owned() + "\r\nConnection: close\r\n\r\n";
+    up.write_all(head.as_bytes()).await?;
+    up.write_all(body).await?;
+    let mut response = Vec::new();
+    up.read_to_end(&mut response).await?;
+    Ok(response)
+}
+
+fn respond(status: &str, content_type: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn ec2_error(status: &str, code: &str, message: &str) -> String {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code>\
+         <Message>{message}</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>"
+    );
+    respond(status, "text/xml", &body)
+}
+
+fn json_error(code: &str, message: &str) -> String {
+    let body = format!("{{\"__type\":\"{code}\",\"message\":\"{message}\"}}");
+    respond("400 Bad Request", "application/x-amz-json-1.1", &body)
+}
+
+fn throttled(json: bool) -> String {
+    if json {
+        json_error("ThrottlingException", "Rate exceeded")
+    } else {
+        ec2_error(
+            "503 Service Unavailable",
+            "RequestLimitExceeded",
+            "Request limit exceeded.",
+        )
+    }
+}
+
+fn unavailable() -> String {
+    respond(
+        "503 Service Unavailable",
+        "text/plain",
+        "Service Unavailable",
+    )
+}
+
+fn denied(json: bool) -> String {
+    if json {
+        json_error(
+            "AccessDeniedException",
+            "User is not authorized to perform this operation",
+        )
+    } else {
+        ec2_error(
+            "403 Forbidden",
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation.",
+        )
+    }
+}

@@ -1,0 +1,120 @@
+//! An SNS topic with SQS queues subscribed to it (envelope and raw delivery), to read what the
+//! notifier published.
+
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+
+use crate::Account;
+
+/// A topic and two subscribed queues.
+#[derive(Debug)]
+pub struct Topic {
+    /// The topic ARN.
+    pub arn: String,
+    /// Queue receiving the SNS JSON envelope.
+    pub envelope_queue: String,
+    /// Queue receiving raw messages (`RawMessageDelivery`).
+    pub raw_queue: String,
+}
+
+impl Topic {
+    /// Creates `name` and its queues in `account`.
+    pub async fn create(account: &Account, name: &str) -> Topic {
+        let sns = account.sns();
+        let arn = sns
+            .create_topic()
+            .name(name)
+            .send()
+            .await
+            .expect("CreateTopic")
+            .topic_arn
+            .expect("topic arn");
+        let mut queues = Vec::new();
+        for (suffix, raw) in [("envelope", false), ("raw", true)] {
+            let (url, queue_arn) = queue(account, &format!("{name}-{suffix}")).await;
+            let sub = sns
+                .subscribe()
+                .topic_arn(&arn)
+                .protocol("sqs")
+                .endpoint(queue_arn)
+                .send()
+                .await
+                .expect("Subscribe")
+                .subscription_arn
+                .expect("subscription arn");
+            if raw {
+                sns.set_subscription_attributes()
+                    .subscription_arn(sub)
+                    .attribute_name("RawMessageDelivery")
+                    .attribute_value("true")
+                    .send()
+                    .await
+                    .expect("SetSubscriptionAttributes");
+            }
+            queues.push(url);
+        }
+        let raw_queue = queues.pop().expect("raw queue");
+        let envelope_queue = queues.pop().expect("envelope queue");
+        Topic {
+            arn,
+            envelope_queue,
+            raw_queue,
+        }
+    }
+}
+
+async fn queue(account: &Account, name: &str) -> (String, String) {
+    let sqs = account.sqs();
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url
+        .expect("queue url");
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("GetQueueAttributes");
+    let arn = attrs
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+        .expect("queue arn")
+        .clone();
+    (url, arn)
+}
+
+/// Every message waiting in `queue_url` (one short poll after another until empty).
+pub async fn drain(account: &Account, queue_url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    let sqs = account.sqs();
+    let mut all = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        let batch = out.messages.unwrap_or_default();
+        if batch.is_empty() {
+            return all;
+        }
+        for m in &batch {
+            if let Some(handle) = m.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("DeleteMessage");
+            }
+        }
+        all.extend(batch);
+    }
+}
