@@ -4,6 +4,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod event;
+#[cfg(feature = "aws")]
+mod live;
+mod render;
+mod rules;
 
 /// reachguard: can your ECS services reach the AWS services they depend on?
 #[derive(Parser)]
@@ -17,12 +22,36 @@ struct Cli {
 enum Command {
     /// Evaluate a snapshot file offline.
     Check(check::Args),
+    /// Show what the event intake makes of an event file (one JSON line per event).
+    Event(event::Args),
+    /// Print the rule catalog (Markdown).
+    Rules,
+    /// Print the EventBridge event patterns that select the trigger events.
+    Patterns,
+    /// Evaluate an account/region live, through the AWS SDK (read-only).
+    #[cfg(feature = "aws")]
+    Scan(live::ScanArgs),
+    /// Write the snapshot file of an account/region (what `check` reads) to stdout.
+    #[cfg(feature = "aws")]
+    Snapshot(live::SnapshotArgs),
+    /// Apply (or, with --dry-run, show) the remediation plans of an account/region's findings.
+    #[cfg(feature = "aws")]
+    Remediate(live::RemediateArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Event(args) => event::run(args),
+        Command::Rules => rules::run(),
+        Command::Patterns => event::run_patterns(),
+        #[cfg(feature = "aws")]
+        Command::Scan(args) => live::scan(args),
+        #[cfg(feature = "aws")]
+        Command::Snapshot(args) => live::snapshot(args),
+        #[cfg(feature = "aws")]
+        Command::Remediate(args) => live::remediate(args),
     };
     match result {
         Ok(code) => code,

@@ -11,5 +11,20 @@
 //! - `aws` (feature `aws`): the SDK adapters that collect, notify and remediate.
 #![warn(missing_docs)]
 
+#[cfg(feature = "aws")]
+pub mod aws;
+pub mod deps;
 pub mod error;
+pub mod evaluate;
+pub mod finding;
+pub mod intake;
+pub mod lifecycle;
+pub mod model;
+pub mod net;
+pub mod notification;
+pub mod paths;
+pub mod policy;
+pub mod remediation;
+pub mod rules;
 pub mod snapshot;
+pub mod tags;

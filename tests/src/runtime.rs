@@ -196,6 +196,16 @@ impl Lambda {
         status
     }
 
+    /// The process's peak resident memory so far (`VmHWM`, KiB; `None` once it has exited).
+    pub async fn peak_rss_kib(&self) -> Option<u64> {
+        let pid = self.child.lock().await.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
     /// Everything the function printed so far (its JSON log lines).
     pub fn logs(&self) -> String {
         self.logs.lock().expect("logs").join("\n")

@@ -1,0 +1,413 @@
+//! The `sweep` Lambda's handler: CloudTrail delivery to EventBridge is best effort, so the sweep
+//! re-evaluates every configured account and region on a schedule (EVENTS.md).
+//!
+//! One binary, two roles, told apart by the event:
+//! - **Fan-out** (the scheduled EventBridge event): lists the accounts (AWS Organizations
+//!   `ListAccounts` when `REACHGUARD_ORG` is set, else `REACHGUARD_ACCOUNTS`, else the function's
+//!   own) × the regions (`REACHGUARD_REGIONS`, else the function's own) and sends one [`WorkItem`]
+//!   per account/region to the work queue (`REACHGUARD_SWEEP_QUEUE_URL`), ten per
+//!   `SendMessageBatch`. No evaluation happens here, so the schedule's invocation stays short
+//!   however large the organisation is.
+//! - **Worker** (an SQS batch from that queue): evaluates each item's whole account/region through
+//!   [`Guard::evaluate`], at most `REACHGUARD_SWEEP_CONCURRENCY` at once. One item's failure
+//!   never stops the others: failed items are returned as the batch's item failures (SQS
+//!   redelivers them, then moves them to the dead-letter queue), and a summary is logged.
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use aws_sdk_organizations::types::AccountStatus;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use futures::stream::{self, StreamExt};
+use reachguard_shared::aws::AdapterError;
+use reachguard_shared::aws::guard::{Guard, Target};
+use reachguard_shared::aws::lambda::{ConfigError, Env, Failure, Retry};
+use reachguard_shared::intake::Scope;
+use reachguard_shared::notification::Trigger;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Messages per `SendMessageBatch` (the API's limit).
+const SEND_BATCH: usize = 10;
+
+/// The sweep's own configuration (the guard's is [`reachguard_shared::aws::guard::Settings`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `REACHGUARD_SWEEP_QUEUE_URL`: the work queue (required).
+    pub queue_url: String,
+    /// `REACHGUARD_ORG`: the organisation id; when set, accounts come from `ListAccounts`.
+    pub org: Option<String>,
+    /// `REACHGUARD_ACCOUNTS`: the accounts to sweep when no organisation is set (unset: the
+    /// function's own).
+    pub accounts: Option<Vec<String>>,
+    /// `REACHGUARD_REGIONS`: the regions to sweep (unset: the function's own).
+    pub regions: Option<Vec<String>>,
+    /// `REACHGUARD_SWEEP_CONCURRENCY`: evaluations at once per worker invocation (default 4).
+    pub concurrency: usize,
+}
+
+impl Config {
+    /// Reads the configuration; an error names the variable.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Config, ConfigError> {
+        let accounts: Option<Vec<String>> = env.list("REACHGUARD_ACCOUNTS")?;
+        if let Some(bad) = accounts.iter().flatten().find(|a| !is_account_id(a)) {
+            return Err(ConfigError::Invalid {
+                variable: "REACHGUARD_ACCOUNTS",
+                value: env.optional("REACHGUARD_ACCOUNTS").unwrap_or_default(),
+                reason: format!("{bad:?} is not a 12-digit account id"),
+            });
+        }
+        let concurrency = env.parsed("REACHGUARD_SWEEP_CONCURRENCY", 4usize)?;
+        if concurrency == 0 {
+            return Err(ConfigError::Invalid {
+                variable: "REACHGUARD_SWEEP_CONCURRENCY",
+                value: "0".into(),
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(Config {
+            queue_url: env.required("REACHGUARD_SWEEP_QUEUE_URL")?,
+            org: env.optional("REACHGUARD_ORG"),
+            accounts,
+            regions: env.list("REACHGUARD_REGIONS")?,
+            concurrency,
+        })
+    }
+}
+
+/// One unit of sweep work: a whole account/region. The body of a work-queue message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkItem {
+    /// Account id.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// The scheduled event's id, to tie a sweep's items together in the logs.
+    #[serde(default)]
+    pub sweep: Option<String>,
+}
+
+/// What the sweep needs, built once per cold start.
+#[derive(Debug)]
+pub struct Sweep {
+    /// The sweep's configuration.
+    pub config: Config,
+    /// The evaluation pipeline (the guard's clients, settings and own role).
+    pub guard: Guard,
+    /// Organizations client (home account).
+    pub organizations: aws_sdk_organizations::Client,
+    /// SQS client (home account).
+    pub sqs: aws_sdk_sqs::Client,
+    /// The function's own region.
+    pub home_region: String,
+}
+
+impl Sweep {
+    /// Builds the sweep's clients from the function's own SDK configuration.
+    pub fn new(config: Config, guard: Guard, home: &aws_config::SdkConfig) -> Sweep {
+        Sweep {
+            config,
+            guard,
+            organizations: aws_sdk_organizations::Client::new(home),
+            sqs: aws_sdk_sqs::Client::new(home),
+            home_region: home.region().map(ToString::to_string).unwrap_or_default(),
+        }
+    }
+}
+
+/// Handles one invocation: an SQS batch is work, a scheduled event starts a sweep, anything
+/// else can never succeed (logged; the invocation succeeds). Returns the SQS batch response
+/// for work, a summary for a fan-out.
+pub async fn handle(sweep: &Sweep, event: Value) -> Result<Value, Failure> {
+    if is_sqs_batch(&event) {
+        let batch: SqsEvent = match serde_json::from_value(event) {
+            Ok(batch) => batch,
+            Err(error) => {
+                tracing::error!(error = %error, "not an SQS batch: rejected");
+                return Ok(json!({"rejected": error.to_string()}));
+            }
+        };
+        let response = work(sweep, &batch).await;
+        return serde_json::to_value(response).map_err(|e| Failure::new(Retry::NonRetryable, e));
+    }
+    if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
+        let sweep_id = event.get("id").and_then(Value::as_str).map(str::to_owned);
+        let sent = fan_out(sweep, sweep_id).await?;
+        return Ok(json!({"work_items": sent}));
+    }
+    tracing::error!(
+        event = %truncate(&event.to_string(), 200),
+        "neither a scheduled event nor a work-queue batch: rejected"
+    );
+    Ok(json!({"rejected": "neither a scheduled event nor an SQS batch"}))
+}
+
+/// Sends one work item per account × region to the queue; returns how many were sent.
+pub async fn fan_out(sweep: &Sweep, sweep_id: Option<String>) -> Result<usize, Failure> {
+    let accounts = accounts(sweep).await?;
+    let regions = sweep
+        .config
+        .regions
+        .clone()
+        .unwrap_or_else(|| vec![sweep.home_region.clone()]);
+    let items: Vec<WorkItem> = accounts
+        .iter()
+        .flat_map(|account| {
+            regions.iter().map(|region| WorkItem {
+                account: account.clone(),
+                region: region.clone(),
+                sweep: sweep_id.clone(),
+            })
+        })
+        .collect();
+    for chunk in items.chunks(SEND_BATCH) {
+        let mut request = sweep
+            .sqs
+            .send_message_batch()
+            .queue_url(&sweep.config.queue_url);
+        for (index, item) in chunk.iter().enumerate() {
+            let body =
+                serde_json::to_string(item).map_err(|e| Failure::new(Retry::NonRetryable, e))?;
+            let entry = SendMessageBatchRequestEntry::builder()
+                .id(index.to_string())
+                .message_body(body)
+                .build()
+                .map_err(|e| Failure::new(Retry::NonRetryable, e))?;
+            request = request.entries(entry);
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(AdapterError::of("SendMessageBatch"))?;
+        if let Some(failed) = out.failed().first() {
+            // Resending the whole sweep is harmless: evaluations are idempotent.
+            return Err(Failure::new(
+                if failed.sender_fault {
+                    Retry::NonRetryable
+                } else {
+                    Retry::Retryable
+                },
+                format!(
+                    "SendMessageBatch: {} of {} entries failed: {}: {}",
+                    out.failed().len(),
+                    chunk.len(),
+                    failed.code,
+                    failed.message().unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    tracing::info!(
+        sweep = sweep_id.as_deref(),
+        accounts = accounts.len(),
+        regions = regions.len(),
+        work_items = items.len(),
+        "sweep fanned out"
+    );
+    Ok(items.len())
+}
+
+/// The accounts to sweep: the organisation's active accounts, the configured list, or the
+/// function's own account.
+async fn accounts(sweep: &Sweep) -> Result<Vec<String>, Failure> {
+    if sweep.config.org.is_some() {
+        let mut pages = sweep.organizations.list_accounts().into_paginator().send();
+        let mut active = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(AdapterError::of("ListAccounts"))?;
+            active.extend(
+                page.accounts
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|a| a.status() == Some(&AccountStatus::Active))
+                    .filter_map(|a| a.id),
+            );
+        }
+        return Ok(active);
+    }
+    if let Some(accounts) = &sweep.config.accounts {
+        return Ok(accounts.clone());
+    }
+    let home = sweep.guard.home_account().await?;
+    Ok(vec![home.to_owned()])
+}
+
+/// Evaluates a batch of work items, at most `concurrency` at once; returns the failed items.
+pub async fn work(sweep: &Sweep, batch: &SqsEvent) -> SqsBatchResponse {
+    let results: Vec<(String, ItemResult)> = stream::iter(&batch.records)
+        .map(|message| async move {
+            let id = message.message_id.clone().unwrap_or_default();
+            (id, work_item(sweep, message.body.as_deref()).await)
+        })
+        .buffer_unordered(sweep.config.concurrency)
+        .collect()
+        .await;
+    let mut response = SqsBatchResponse::default();
+    let mut summary = Summary::default();
+    for (id, result) in results {
+        match result {
+            ItemResult::Done {
+                findings,
+                transitions,
+                notified,
+            } => {
+                summary.evaluated += 1;
+                summary.findings += findings;
+                summary.transitions += transitions;
+                summary.notified += notified;
+            }
+            ItemResult::Rejected => summary.rejected += 1,
+            ItemResult::Failed => {
+                summary.failed += 1;
+                response.add_failure(id);
+            }
+        }
+    }
+    tracing::info!(
+        items = batch.records.len(),
+        evaluated = summary.evaluated,
+        failed = summary.failed,
+        rejected = summary.rejected,
+        findings = summary.findings,
+        transitions = summary.transitions,
+        notified = summary.notified,
+        "sweep batch done"
+    );
+    response
+}
+
+#[derive(Debug, Default)]
+struct Summary {
+    evaluated: usize,
+    failed: usize,
+    rejected: usize,
+    findings: usize,
+    transitions: usize,
+    notified: usize,
+}
+
+enum ItemResult {
+    Done {
+        findings: usize,
+        transitions: usize,
+        notified: usize,
+    },
+    /// Not a work item: redelivering it cannot help.
+    Rejected,
+    Failed,
+}
+
+async fn work_item(sweep: &Sweep, body: Option<&str>) -> ItemResult {
+    let item = match serde_json::from_str::<WorkItem>(body.unwrap_or_default()) {
+        Ok(item) if is_account_id(&item.account) && !item.region.is_empty() => item,
+        Ok(item) => {
+            tracing::error!(account = %item.account, region = %item.region, "work item rejected: not an account/region");
+            return ItemResult::Rejected;
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "work item rejected: not a work item");
+            return ItemResult::Rejected;
+        }
+    };
+    let target = Target {
+        account: Some(item.account.clone()),
+        region: Some(item.region.clone()),
+    };
+    match sweep
+        .guard
+        .evaluate(&target, &Scope::account_region(), &Trigger::default())
+        .await
+    {
+        Ok(done) => ItemResult::Done {
+            findings: done.findings,
+            transitions: done.transitions,
+            notified: done.messages.len(),
+        },
+        Err(error) => {
+            tracing::error!(
+                account = %item.account,
+                region = %item.region,
+                sweep = item.sweep.as_deref(),
+                retry = error.retry().as_str(),
+                error = %error,
+                "sweep item failed"
+            );
+            ItemResult::Failed
+        }
+    }
+}
+
+fn is_sqs_batch(event: &Value) -> bool {
+    event
+        .get("Records")
+        .and_then(Value::as_array)
+        .and_then(|records| records.first())
+        .and_then(|record| record.get("eventSource"))
+        .and_then(Value::as_str)
+        == Some("aws:sqs")
+}
+
+fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Env::from_fn(move |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn config_reads_lists_and_names_bad_variables() {
+        let c = Config::from_env(&env(&[
+            ("REACHGUARD_SWEEP_QUEUE_URL", "https://q"),
+            ("REACHGUARD_ACCOUNTS", "111122223333, 444455556666"),
+            ("REACHGUARD_REGIONS", "eu-west-1 us-east-1"),
+        ]))
+        .expect("config");
+        assert_eq!(c.accounts.as_deref().map(<[String]>::len), Some(2));
+        assert_eq!(c.regions.as_deref().map(<[String]>::len), Some(2));
+        assert_eq!(c.concurrency, 4);
+        let err = Config::from_env(&env(&[])).unwrap_err().to_string();
+        assert_eq!(err, "REACHGUARD_SWEEP_QUEUE_URL is required but not set");
+        let err = Config::from_env(&env(&[
+            ("REACHGUARD_SWEEP_QUEUE_URL", "https://q"),
+            ("REACHGUARD_ACCOUNTS", "1111"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("REACHGUARD_ACCOUNTS="), "{err}");
+    }
+
+    #[test]
+    fn work_items_round_trip_and_batches_are_recognised() {
+        let item = WorkItem {
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+            sweep: Some("e-1".into()),
+        };
+        let text = serde_json::to_string(&item).expect("json");
+        assert_eq!(serde_json::from_str::<WorkItem>(&text).expect("item"), item);
+        assert!(is_sqs_batch(
+            &json!({"Records": [{"eventSource": "aws:sqs"}]})
+        ));
+        assert!(!is_sqs_batch(
+            &json!({"Records": [{"eventSource": "aws:sns"}]})
+        ));
+        assert!(!is_sqs_batch(&json!({"detail-type": "Scheduled Event"})));
+        assert_eq!(truncate("abcdef", 3), "abc");
+    }
+}
