@@ -82,6 +82,7 @@ async fn record(
         .transitions(scope, &current, &suppressed, now, DAY)
         .await
         .expect("transitions")
+        .transitions
         .into_iter()
         .map(|t| (t.status, t.finding.rule.as_str().to_string()))
         .collect()
@@ -228,7 +229,8 @@ async fn exempt_tags_silence_and_deleted_services_resolve() {
     let resolved = state
         .resolve_service("111122223333", "us-east-1", service, 2 * HOUR)
         .await
-        .unwrap();
+        .unwrap()
+        .transitions;
     assert_eq!(
         resolved.len(),
         naming,
@@ -250,6 +252,7 @@ async fn exempt_tags_silence_and_deleted_services_resolve() {
             .resolve_service("111122223333", "us-east-1", service, 3 * HOUR)
             .await
             .unwrap()
+            .transitions
             .is_empty(),
         "once"
     );
@@ -263,5 +266,88 @@ async fn an_unreachable_table_fails_the_check() {
     assert!(
         err.starts_with("DescribeTable: ResourceNotFoundException"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_released_claim_is_announced_again() {
+    let account = Account::new().await;
+    let state = table(&account).await;
+    let vpc = scope(&[NAT_VPC]);
+    let doc = example("nat-only-vpc.json");
+    let (current, suppressed) = findings(&doc);
+    let first = state
+        .transitions(&vpc, &current, &suppressed, 0, DAY)
+        .await
+        .unwrap();
+    assert_eq!(first.transitions.len(), 9);
+    // Publishing failed: the retry must announce the same transitions.
+    state.release(first).await.unwrap();
+    assert_eq!(
+        record(&state, &vpc, &doc, 60).await.len(),
+        9,
+        "announced again after release"
+    );
+    assert_eq!(
+        record(&state, &vpc, &doc, 120).await,
+        [],
+        "and then only once"
+    );
+
+    let mut fixed = doc.clone();
+    fixed.nat_gateways[0].availability_mode = Some("regional".into());
+    let (current, suppressed) = findings(&fixed);
+    let resolved = state
+        .transitions(&vpc, &current, &suppressed, HOUR, DAY)
+        .await
+        .unwrap();
+    assert_eq!(resolved.transitions.len(), 1);
+    state.release(resolved).await.unwrap();
+    assert_eq!(
+        record(&state, &vpc, &fixed, 2 * HOUR).await,
+        [(Status::Resolved, "nat-single-az".to_string())],
+        "a released resolution too"
+    );
+}
+
+#[tokio::test]
+async fn remediation_attempts_are_recorded_on_the_finding() {
+    let account = Account::new().await;
+    let state = table(&account).await;
+    let vpc = scope(&[NAT_VPC]);
+    let doc = example("nat-only-vpc.json");
+    record(&state, &vpc, &doc, 0).await;
+    let (current, _) = findings(&doc);
+    let finding = current.iter().find(|f| !f.remediation.is_empty()).unwrap();
+    let partition = vpc.partition(&finding.vpc);
+    for t in [10, 20, 30] {
+        state
+            .record_attempt(
+                &partition,
+                &finding.key(),
+                t,
+                Err("UnauthorizedOperation".into()),
+            )
+            .await
+            .unwrap();
+    }
+    let stored = state
+        .record(&partition, &finding.key())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.attempts, [10, 20, 30]);
+    assert_eq!(
+        stored.last_outcome.as_deref(),
+        Some("UnauthorizedOperation")
+    );
+    assert!(!stored.may_attempt(
+        40,
+        reachguard_shared::lifecycle::DEFAULT_MAX_ATTEMPTS_PER_DAY
+    ));
+    assert_eq!(
+        record(&state, &vpc, &doc, HOUR).await,
+        [],
+        "bookkeeping announces nothing"
     );
 }

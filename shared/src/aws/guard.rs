@@ -12,7 +12,7 @@
 //! What a finding is, is the engine's; which transitions to announce, the lifecycle's; how a
 //! resource is read or changed (and the [`Mode`]/[`Policy`] types), the adapters'.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use aws_config::{Region, SdkConfig};
@@ -24,16 +24,18 @@ use super::collect::{Collector, Scope};
 use super::error::AdapterError;
 use super::lambda::{ConfigError, Env, Failure, Retry};
 use super::notify::Notifier;
-use super::remediate::{ActionReport, Mode, Outcome, Policy, Remediator};
-use super::state::StateTable;
+use super::remediate::{
+    ActionReport, Mode, Outcome, PlannedAction, Policy, Remediator, outcome_transition, plan,
+};
+use super::state::{Claim, StateTable};
 use crate::error::SnapshotError;
 use crate::evaluate::evaluate_with_suppressed;
 use crate::finding::Finding;
 use crate::intake::{self, Decision, LoopGuard};
-use crate::lifecycle::EvaluatedScope;
+use crate::lifecycle::{DEFAULT_MAX_ATTEMPTS_PER_DAY, EvaluatedScope};
 use crate::model::Topology;
 use crate::notification::{Notification, Status, Transition, Trigger};
-use crate::remediation::{Action, ActionName, check_safety, simulate};
+use crate::remediation::ActionName;
 use crate::snapshot::Snapshot;
 
 /// The configuration of the functions that evaluate (INTERFACES.md, "Lambda functions and their
@@ -299,31 +301,38 @@ impl Guard {
                 .clone()
                 .unwrap_or_else(|| topology.vpcs.iter().map(|v| v.id.clone()).collect()),
         };
-        let mut transitions = self
+        let mut claim = self
             .transitions(&evaluated, &report.findings, &suppressed)
             .await?;
-        if let Some(state) = &self.state
-            && trigger.event_name.as_deref() == Some("DeleteService")
-        {
-            // The service is gone: its open findings (wherever stored) are resolved.
-            for service in scope.services.iter().filter(|s| s.starts_with("arn:")) {
-                transitions.extend(
-                    state
-                        .resolve_service(&account, &region, service, now())
-                        .await?,
-                );
+        let announced = self
+            .announce(
+                &config,
+                scope,
+                &collection.snapshot,
+                &topology,
+                trigger,
+                &evaluated,
+                &mut claim,
+            )
+            .await;
+        let (notifications, remediated, messages) = match announced {
+            Ok(done) => done,
+            Err(error) => {
+                // Nothing (or not everything) was announced: give the transitions back so that
+                // the retry announces them.
+                if let Some(state) = &self.state
+                    && let Err(release) = state.release(claim).await
+                {
+                    tracing::error!(error = %release, "could not release the lifecycle claim");
+                }
+                return Err(error);
             }
-        }
-        let (transitions, remediated) = self
-            .remediate(&config, scope, &collection.snapshot, &topology, transitions)
-            .await?;
-        let notifications = Notification::group(&account, &region, trigger, transitions);
-        let messages = self.notifier.publish_all(&notifications).await?;
+        };
         let done = Evaluated {
             account,
             region,
             findings: report.findings.len(),
-            transitions: notifications.iter().map(|n| n.transitions.len()).sum(),
+            transitions: notifications,
             remediated,
             messages,
         };
@@ -351,16 +360,17 @@ impl Guard {
         scope: &EvaluatedScope,
         findings: &[Finding],
         suppressed: &[Finding],
-    ) -> Result<Vec<Transition>, GuardError> {
+    ) -> Result<Claim, GuardError> {
         let Some(state) = &self.state else {
-            return Ok(findings
+            let opened = findings
                 .iter()
                 .map(|finding| Transition {
                     status: Status::Opened,
                     finding: finding.clone(),
                     remediation: None,
                 })
-                .collect());
+                .collect();
+            return Ok(Claim::unrecorded(opened));
         };
         let reminder_secs = i64::from(self.settings.reminder_hours) * 3600;
         Ok(state
@@ -368,10 +378,53 @@ impl Guard {
             .await?)
     }
 
-    /// Decides each newly opened finding's plan as its VPC's mode says (RULES.md §4: mode,
-    /// allow-list, then the safety check on the model as the actions already decided leave it)
-    /// and applies it through the [`Remediator`] in `remediate` mode. An action several findings
-    /// propose is decided once. When something was applied, the scope is collected and evaluated
+    /// Completes the claim (the resolutions of a deleted service), remediates and publishes one
+    /// message per VPC. Returns the number of transitions announced, of actions applied, and
+    /// the message ids.
+    #[allow(clippy::too_many_arguments)]
+    async fn announce(
+        &self,
+        config: &SdkConfig,
+        scope: &Scope,
+        snapshot: &Snapshot,
+        topology: &Topology,
+        trigger: &Trigger,
+        evaluated: &EvaluatedScope,
+        claim: &mut Claim,
+    ) -> Result<(usize, usize, Vec<String>), GuardError> {
+        if let Some(state) = &self.state
+            && trigger.event_name.as_deref() == Some("DeleteService")
+        {
+            // The service is gone: its open findings (wherever stored) are resolved.
+            for service in scope.services.iter().filter(|s| s.starts_with("arn:")) {
+                claim.extend(
+                    state
+                        .resolve_service(&evaluated.account, &evaluated.region, service, now())
+                        .await?,
+                );
+            }
+        }
+        let (transitions, remediated) = self
+            .remediate(
+                config,
+                scope,
+                snapshot,
+                topology,
+                evaluated,
+                claim.transitions.clone(),
+            )
+            .await?;
+        let notifications =
+            Notification::group(&evaluated.account, &evaluated.region, trigger, transitions);
+        let messages = self.notifier.publish_all(&notifications).await?;
+        let announced = notifications.iter().map(|n| n.transitions.len()).sum();
+        Ok((announced, remediated, messages))
+    }
+
+    /// Decides each newly opened finding's plan as its VPC's mode says and applies it in
+    /// `remediate` mode ([`Remediator::execute`]: mode, allow-list, safety check). With a state
+    /// table, a finding gets at most [`DEFAULT_MAX_ATTEMPTS_PER_DAY`] attempts a day and each
+    /// attempt is recorded. When something was applied, the scope is collected and evaluated
     /// again: a finding is `remediated` only when it is gone. Returns the transitions and the
     /// number of actions applied.
     async fn remediate(
@@ -380,56 +433,25 @@ impl Guard {
         scope: &Scope,
         snapshot: &Snapshot,
         topology: &Topology,
+        evaluated: &EvaluatedScope,
         transitions: Vec<Transition>,
     ) -> Result<(Vec<Transition>, usize), GuardError> {
         let policy = &self.settings.policy;
-        // The plan: distinct actions of opened findings outside notify mode, in finding order,
-        // with the keys of the findings proposing each (they seed the ClientToken).
-        let mut plan: Vec<(String, Action)> = Vec::new();
-        let mut keys: BTreeMap<&Action, Vec<String>> = BTreeMap::new();
-        for t in &transitions {
-            if t.status != Status::Opened
-                || policy.mode_for(snapshot, &t.finding.vpc) == Mode::Notify
-            {
-                continue;
-            }
-            for action in &t.finding.remediation {
-                let proposers = keys.entry(action).or_default();
-                if proposers.is_empty() {
-                    plan.push((t.finding.vpc.clone(), action.clone()));
-                }
-                proposers.push(t.finding.key());
-            }
-        }
-        if plan.is_empty() {
+        let opened = transitions.iter().filter(|t| {
+            t.status == Status::Opened && policy.mode_for(snapshot, &t.finding.vpc) != Mode::Notify
+        });
+        let planned = plan(opened.map(|t| &t.finding));
+        if planned.is_empty() {
             return Ok((transitions, 0));
         }
+        let (planned, mut reports) = self.within_attempt_limit(evaluated, planned).await?;
         let remediator = Remediator::new(config);
-        let mut model = topology.clone();
-        let mut reports: Vec<ActionReport> = Vec::with_capacity(plan.len());
-        for (vpc, action) in plan {
-            let findings = keys.get(&action).cloned().unwrap_or_default();
-            let outcome = match decide(policy, snapshot, &model, &vpc, &action) {
-                Err(reason) => Outcome::Skipped(reason),
-                Ok(Mode::Remediate) => match remediator.apply(&action, &findings).await {
-                    Ok(outcome) => outcome,
-                    Err(error) => {
-                        tracing::error!(action = action.name().as_str(), vpc = %vpc, error = %error, "remediation failed");
-                        Outcome::Failed(error.to_string())
-                    }
-                },
-                Ok(_) => Outcome::Planned(action.describe()),
-            };
-            if matches!(outcome, Outcome::Applied(_) | Outcome::Planned(_)) {
-                simulate(&mut model, &action);
-            }
-            reports.push(ActionReport {
-                vpc,
-                action,
-                findings,
-                outcome,
-            });
-        }
+        reports.extend(
+            remediator
+                .execute(policy, snapshot, topology, planned)
+                .await,
+        );
+        self.record_attempts(evaluated, &reports).await?;
         let applied = reports
             .iter()
             .filter(|r| matches!(r.outcome, Outcome::Applied(_)))
@@ -446,47 +468,71 @@ impl Guard {
         };
         let transitions = transitions
             .into_iter()
-            .map(|mut t| {
-                let key = t.finding.key();
-                let Some(report) = reports.iter().find(|r| r.findings.contains(&key)) else {
-                    return t;
-                };
-                let gone = still_open.as_ref().is_some_and(|open| !open.contains(&key));
-                t.status = match &report.outcome {
-                    Outcome::Applied(_) | Outcome::AlreadyDone(_) if gone => Status::Remediated,
-                    Outcome::Applied(_) | Outcome::AlreadyDone(_) => Status::Opened,
-                    Outcome::Failed(_) => Status::RemediationFailed,
-                    Outcome::Planned(_) | Outcome::Skipped(_) => Status::RemediationSkipped,
-                };
-                t.remediation = Some(report.note());
-                t
-            })
+            .map(|t| outcome_transition(t, &reports, still_open.as_ref()))
             .collect();
         Ok((transitions, applied))
     }
-}
 
-/// The mode `action` runs in for `vpc`, or why it is skipped: notify mode, not allowed, or
-/// unsafe on `model` (RULES.md §4).
-fn decide(
-    policy: &Policy,
-    snapshot: &Snapshot,
-    model: &Topology,
-    vpc: &str,
-    action: &Action,
-) -> Result<Mode, String> {
-    let mode = policy.mode_for(snapshot, vpc);
-    if mode == Mode::Notify {
-        return Err(format!("mode is notify for {vpc}"));
+    /// Splits the plan: actions whose findings may still be attempted today, and reports for
+    /// those that reached the daily limit (none without a state table).
+    async fn within_attempt_limit(
+        &self,
+        evaluated: &EvaluatedScope,
+        planned: Vec<PlannedAction>,
+    ) -> Result<(Vec<PlannedAction>, Vec<ActionReport>), GuardError> {
+        let Some(state) = &self.state else {
+            return Ok((planned, Vec::new()));
+        };
+        let mut allowed = Vec::new();
+        let mut limited = Vec::new();
+        for (vpc, action, findings) in planned {
+            let partition = evaluated.partition(&vpc);
+            let mut may = false;
+            for key in &findings {
+                let record = state.record(&partition, key).await?;
+                may |= record.is_none_or(|r| r.may_attempt(now(), DEFAULT_MAX_ATTEMPTS_PER_DAY));
+            }
+            if may {
+                allowed.push((vpc, action, findings));
+            } else {
+                let reason = format!(
+                    "the daily limit of {DEFAULT_MAX_ATTEMPTS_PER_DAY} remediation attempts per finding is reached"
+                );
+                limited.push(ActionReport {
+                    vpc,
+                    action,
+                    findings,
+                    outcome: Outcome::Skipped(reason),
+                });
+            }
+        }
+        Ok((allowed, limited))
     }
-    if !policy.allowed.contains(&action.name()) {
-        return Err(format!(
-            "{} is not in REACHGUARD_ALLOWED_ACTIONS",
-            action.name()
-        ));
+
+    /// Records each attempted action (applied, already done or failed) on its findings' records.
+    async fn record_attempts(
+        &self,
+        evaluated: &EvaluatedScope,
+        reports: &[ActionReport],
+    ) -> Result<(), GuardError> {
+        let Some(state) = &self.state else {
+            return Ok(());
+        };
+        for report in reports {
+            let outcome = match &report.outcome {
+                Outcome::Applied(_) | Outcome::AlreadyDone(_) => Ok(()),
+                Outcome::Failed(error) => Err(error.clone()),
+                Outcome::Planned(_) | Outcome::Skipped(_) => continue,
+            };
+            let partition = evaluated.partition(&report.vpc);
+            for key in &report.findings {
+                state
+                    .record_attempt(&partition, key, now(), outcome.clone())
+                    .await?;
+            }
+        }
+        Ok(())
     }
-    check_safety(model, action).map_err(|reason| format!("unsafe: {reason}"))?;
-    Ok(mode)
 }
 
 /// Seconds since the epoch (the lifecycle's clock).

@@ -28,6 +28,7 @@ use super::collect::{Collector, Scope};
 use super::error::{AdapterError, required};
 use super::scan::{Scan, ScanError, scan};
 use crate::evaluate::Report;
+use crate::finding::Finding;
 use crate::model::Topology;
 use crate::notification::{RemediationNote, Status, Transition};
 use crate::remediation::{Action, ActionName, check_safety, simulate};
@@ -205,34 +206,26 @@ impl Remediation {
             .findings
             .iter()
             .map(|finding| {
-                let key = finding.key();
-                let report = self.actions.iter().find(|a| a.findings.contains(&key));
-                let status = match report.map(|r| &r.outcome) {
-                    Some(Outcome::Applied(_) | Outcome::AlreadyDone(_))
-                        if !still_open.contains(&key) =>
-                    {
-                        Status::Remediated
-                    }
-                    Some(Outcome::Failed(_)) => Status::RemediationFailed,
-                    Some(Outcome::Planned(_) | Outcome::Skipped(_)) => Status::RemediationSkipped,
-                    _ => Status::Opened,
-                };
-                Transition {
-                    status,
+                let opened = Transition {
+                    status: Status::Opened,
                     finding: finding.clone(),
-                    remediation: report.map(ActionReport::note),
-                }
+                    remediation: None,
+                };
+                outcome_transition(opened, &self.actions, Some(&still_open))
             })
             .collect()
     }
 }
 
+/// One planned action: its VPC, the action, and the keys of the findings proposing it.
+pub type PlannedAction = (String, Action, Vec<String>);
+
 /// The distinct actions the findings propose, in finding order, each with the keys of the
 /// findings proposing it.
-pub fn plan(report: &Report) -> Vec<(String, Action, Vec<String>)> {
+pub fn plan<'f>(findings: impl IntoIterator<Item = &'f Finding>) -> Vec<PlannedAction> {
     let mut order: Vec<(String, Action)> = Vec::new();
     let mut by_action: BTreeMap<Action, Vec<String>> = BTreeMap::new();
-    for finding in &report.findings {
+    for finding in findings {
         for action in &finding.remediation {
             let keys = by_action.entry(action.clone()).or_default();
             if keys.is_empty() {
@@ -248,6 +241,52 @@ pub fn plan(report: &Report) -> Vec<(String, Action, Vec<String>)> {
             (vpc, action, keys)
         })
         .collect()
+}
+
+/// The mode `action` runs in for `vpc`, or why it is skipped: notify mode, not in the
+/// allow-list, or unsafe on `model` (RULES.md §4).
+pub fn decide(
+    policy: &Policy,
+    snapshot: &Snapshot,
+    model: &Topology,
+    vpc: &str,
+    action: &Action,
+) -> Result<Mode, String> {
+    let mode = policy.mode_for(snapshot, vpc);
+    if mode == Mode::Notify {
+        return Err(format!("mode is notify for {vpc}"));
+    }
+    if !policy.allowed.contains(&action.name()) {
+        return Err(format!("{} is not in the allow-list", action.name()));
+    }
+    check_safety(model, action)?;
+    Ok(mode)
+}
+
+/// A finding's transition after remediation: `remediated` when an action for it was applied
+/// (or already done) and it is gone from `still_open` (the re-evaluation; `None`: not
+/// re-evaluated), `remediation-failed` when its action failed, `remediation-skipped` when it was
+/// only planned or skipped; otherwise unchanged. The action's note is attached.
+pub fn outcome_transition(
+    mut transition: Transition,
+    actions: &[ActionReport],
+    still_open: Option<&BTreeSet<String>>,
+) -> Transition {
+    let key = transition.finding.key();
+    let Some(report) = actions.iter().find(|a| a.findings.contains(&key)) else {
+        return transition;
+    };
+    let gone = still_open.is_some_and(|open| !open.contains(&key));
+    match &report.outcome {
+        Outcome::Applied(_) | Outcome::AlreadyDone(_) if gone => {
+            transition.status = Status::Remediated
+        }
+        Outcome::Applied(_) | Outcome::AlreadyDone(_) => {}
+        Outcome::Failed(_) => transition.status = Status::RemediationFailed,
+        Outcome::Planned(_) | Outcome::Skipped(_) => transition.status = Status::RemediationSkipped,
+    }
+    transition.remediation = Some(report.note());
+    transition
 }
 
 /// A `ClientToken` (≤ 64 ASCII characters) derived from the action and the findings it fixes:
@@ -290,29 +329,11 @@ impl Remediator {
         policy: &Policy,
     ) -> Result<Remediation, ScanError> {
         let before = scan(&self.collector, scope).await?;
-        let mut model = Topology::from_snapshot(&before.collection.snapshot)?;
-        let mut actions = Vec::new();
-        for (vpc, action, findings) in plan(&before.report) {
-            let outcome =
-                match self.decide(policy, &before.collection.snapshot, &model, &vpc, &action) {
-                    Err(reason) => Outcome::Skipped(reason),
-                    Ok(Mode::Remediate) => match self.apply(&action, &findings).await {
-                        Ok(outcome) => outcome,
-                        Err(err) => Outcome::Failed(err.to_string()),
-                    },
-                    Ok(_) => Outcome::Planned(action.describe()),
-                };
-            if matches!(outcome, Outcome::Applied(_) | Outcome::Planned(_)) {
-                // Later safety checks see the account as this action leaves it.
-                simulate(&mut model, &action);
-            }
-            actions.push(ActionReport {
-                vpc,
-                action,
-                findings,
-                outcome,
-            });
-        }
+        let model = Topology::from_snapshot(&before.collection.snapshot)?;
+        let planned = plan(&before.report.findings);
+        let actions = self
+            .execute(policy, &before.collection.snapshot, &model, planned)
+            .await;
         let mut remediation = Remediation {
             before,
             actions,
@@ -324,24 +345,42 @@ impl Remediator {
         Ok(remediation)
     }
 
-    /// The mode an action runs in, or why it is skipped.
-    fn decide(
+    /// Decides each planned action in order ([`decide`], the safety check seeing the model as
+    /// the earlier actions leave it) and applies it in `remediate` mode. A failed action is
+    /// reported and the others still run.
+    pub async fn execute(
         &self,
         policy: &Policy,
         snapshot: &Snapshot,
         model: &Topology,
-        vpc: &str,
-        action: &Action,
-    ) -> Result<Mode, String> {
-        let mode = policy.mode_for(snapshot, vpc);
-        if mode == Mode::Notify {
-            return Err(format!("mode is notify for {vpc}"));
+        planned: Vec<PlannedAction>,
+    ) -> Vec<ActionReport> {
+        let mut model = model.clone();
+        let mut actions = Vec::with_capacity(planned.len());
+        for (vpc, action, findings) in planned {
+            let outcome = match decide(policy, snapshot, &model, &vpc, &action) {
+                Err(reason) => Outcome::Skipped(reason),
+                Ok(Mode::Remediate) => match self.apply(&action, &findings).await {
+                    Ok(outcome) => outcome,
+                    Err(err) => {
+                        tracing::error!(action = action.name().as_str(), vpc = %vpc, error = %err, "remediation failed");
+                        Outcome::Failed(err.to_string())
+                    }
+                },
+                Ok(_) => Outcome::Planned(action.describe()),
+            };
+            if matches!(outcome, Outcome::Applied(_) | Outcome::Planned(_)) {
+                // Later safety checks see the account as this action leaves it.
+                simulate(&mut model, &action);
+            }
+            actions.push(ActionReport {
+                vpc,
+                action,
+                findings,
+                outcome,
+            });
         }
-        if !policy.allowed.contains(&action.name()) {
-            return Err(format!("{} is not in the allow-list", action.name()));
-        }
-        check_safety(model, action)?;
-        Ok(mode)
+        actions
     }
 
     /// Applies one action now (no mode, allow-list or safety check: the caller decided), reading
@@ -663,7 +702,6 @@ fn created_by(kind: ResourceType, action: &Action) -> TagSpecification {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::Finding;
     use crate::rules::RuleId;
     use crate::snapshot::{Tag as DocTag, Vpc};
 
@@ -695,7 +733,7 @@ mod tests {
             ],
             ..Report::default()
         };
-        let plan = plan(&report);
+        let plan = plan(&report.findings);
         let actions: Vec<&Action> = plan.iter().map(|(_, a, _)| a).collect();
         assert_eq!(actions, [&associate("rtb-1"), &associate("rtb-2")]);
         assert_eq!(plan[0].2.len(), 2);

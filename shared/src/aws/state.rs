@@ -155,8 +155,10 @@ impl StateTable {
         }
     }
 
-    /// Records an evaluation of `scope` and returns the transitions this invocation won:
+    /// Records an evaluation of `scope` and claims the transitions this invocation won:
     /// openings, reminders due after `reminder_secs`, and resolutions within the scope only.
+    /// If announcing them fails, [`StateTable::release`] the claim so that a retry announces
+    /// them again.
     pub async fn transitions(
         &self,
         scope: &EvaluatedScope,
@@ -164,19 +166,104 @@ impl StateTable {
         suppressed: &[Finding],
         now: i64,
         reminder_secs: i64,
-    ) -> Result<Vec<Transition>, AdapterError> {
+    ) -> Result<Claim, AdapterError> {
         let previous = self.load(scope).await?;
         let updates =
             lifecycle::reconcile(scope, &previous, current, suppressed, now, reminder_secs);
-        let mut won = Vec::new();
+        let mut claim = Claim::default();
         for update in updates {
-            if self.write(&update).await?
-                && let Some(transition) = update.transition
-            {
-                won.push(transition);
+            if self.write(&update).await? {
+                let before = previous
+                    .iter()
+                    .find(|r| r.partition == update.record.partition && r.key == update.record.key);
+                claim.won(before, update);
             }
         }
-        Ok(won)
+        Ok(claim)
+    }
+
+    /// Undoes a claim's announcing writes (each conditional on the version this invocation
+    /// wrote, so a later invocation's writes are never undone).
+    pub async fn release(&self, claim: Claim) -> Result<(), AdapterError> {
+        for (before, written) in claim.undo {
+            let version = AttributeValue::N(written.version.to_string());
+            match before {
+                Some(before) => {
+                    let restore = Update {
+                        expected_version: written.version,
+                        record: Record {
+                            version: written.version + 1,
+                            ..before
+                        },
+                        transition: None,
+                    };
+                    self.write(&restore).await?;
+                }
+                None => {
+                    let deleted = self
+                        .client
+                        .delete_item()
+                        .table_name(&self.table)
+                        .key(PARTITION_KEY, AttributeValue::S(written.partition.clone()))
+                        .key(SORT_KEY, AttributeValue::S(written.key.clone()))
+                        .condition_expression("version = :written")
+                        .expression_attribute_values(":written", version)
+                        .send()
+                        .await;
+                    if let Err(err) = deleted
+                        && !err
+                            .as_service_error()
+                            .is_some_and(|e| e.is_conditional_check_failed_exception())
+                    {
+                        return Err(AdapterError::sdk("DeleteItem", err));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One stored record.
+    pub async fn record(&self, partition: &str, key: &str) -> Result<Option<Record>, AdapterError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(partition.to_string()))
+            .key(SORT_KEY, AttributeValue::S(key.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(AdapterError::of("GetItem"))?;
+        item.item().map(decode).transpose()
+    }
+
+    /// Records a remediation attempt on a finding's record (RULES.md §4 bookkeeping: attempts in
+    /// the last day, last outcome). A record that changed meanwhile is re-read once.
+    pub async fn record_attempt(
+        &self,
+        partition: &str,
+        key: &str,
+        now: i64,
+        outcome: Result<(), String>,
+    ) -> Result<(), AdapterError> {
+        for _ in 0..2 {
+            let Some(mut record) = self.record(partition, key).await? else {
+                return Ok(());
+            };
+            let expected_version = record.version;
+            record.record_attempt(now, outcome.clone());
+            record.version += 1;
+            let update = Update {
+                record,
+                expected_version,
+                transition: None,
+            };
+            if self.write(&update).await? {
+                return Ok(());
+            }
+        }
+        Ok(())
     }
 
     /// Resolves the open findings of a deleted service (wherever they are stored), with the
@@ -187,7 +274,7 @@ impl StateTable {
         region: &str,
         service_arn: &str,
         now: i64,
-    ) -> Result<Vec<Transition>, AdapterError> {
+    ) -> Result<Claim, AdapterError> {
         let prefix = format!("{account}#{region}#");
         let items: Vec<Item> = self
             .client
@@ -207,7 +294,7 @@ impl StateTable {
             .try_collect()
             .await
             .map_err(AdapterError::of("Scan"))?;
-        let mut won = Vec::new();
+        let mut claim = Claim::default();
         for item in &items {
             let old = decode(item)?;
             let mut finding = old.finding.clone();
@@ -219,7 +306,7 @@ impl StateTable {
                     resolved_at: Some(now),
                     last_notified: Some(now),
                     version: old.version + 1,
-                    ..old
+                    ..old.clone()
                 },
                 transition: Some(Transition {
                     status: Status::Resolved,
@@ -227,12 +314,42 @@ impl StateTable {
                     remediation: None,
                 }),
             };
-            if self.write(&update).await?
-                && let Some(transition) = update.transition
-            {
-                won.push(transition);
+            if self.write(&update).await? {
+                claim.won(Some(&old), update);
             }
         }
-        Ok(won)
+        Ok(claim)
+    }
+}
+
+/// The transitions an invocation won in the table, and how to undo the writes behind them.
+#[derive(Debug, Default)]
+#[must_use = "announce the transitions, or release the claim"]
+pub struct Claim {
+    /// The transitions to announce.
+    pub transitions: Vec<Transition>,
+    undo: Vec<(Option<Record>, Record)>,
+}
+
+impl Claim {
+    /// Transitions with nothing recorded behind them (no state table: every finding `opened`).
+    pub fn unrecorded(transitions: Vec<Transition>) -> Claim {
+        Claim {
+            transitions,
+            undo: Vec::new(),
+        }
+    }
+
+    fn won(&mut self, before: Option<&Record>, update: Update) {
+        if let Some(transition) = update.transition {
+            self.transitions.push(transition);
+            self.undo.push((before.cloned(), update.record));
+        }
+    }
+
+    /// Adds another claim's transitions (and undo) to this one.
+    pub fn extend(&mut self, other: Claim) {
+        self.transitions.extend(other.transitions);
+        self.undo.extend(other.undo);
     }
 }
