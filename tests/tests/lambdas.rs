@@ -633,37 +633,10 @@ async fn account_secret(account: &Account, url: &str) -> String {
 
 #[tokio::test]
 async fn with_the_state_table_a_repeated_event_notifies_nothing_and_a_fix_resolves() {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
     let account = Account::new().await;
     let ep = seed::endpoint_only(&account).await;
     let topic = Topic::create(&account, "findings").await;
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .expect("key")
-    };
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .expect("attribute")
-    };
-    aws_sdk_dynamodb::Client::new(&account.config)
-        .create_table()
-        .table_name("reachguard-state")
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .attribute_definitions(attribute("pk"))
-        .attribute_definitions(attribute("sk"))
-        .send()
-        .await
-        .expect("CreateTable");
+    account.create_state_table("reachguard-state").await;
     let mut env = env(&account, &topic, "notify");
     env.push(("REACHGUARD_STATE_TABLE", "reachguard-state".into()));
     let lambda = Lambda::start("network-events", &env).await;

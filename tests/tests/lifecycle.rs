@@ -4,9 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use reachguard_shared::aws::StateTable;
 use reachguard_shared::evaluate::evaluate_with_suppressed;
 use reachguard_shared::finding::Finding;
@@ -20,32 +17,7 @@ const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;
 
 async fn table(account: &Account) -> StateTable {
-    let client = aws_sdk_dynamodb::Client::new(&account.config);
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    client
-        .create_table()
-        .table_name("reachguard-state")
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .attribute_definitions(attribute("pk"))
-        .attribute_definitions(attribute("sk"))
-        .send()
-        .await
-        .expect("CreateTable");
+    account.create_state_table("reachguard-state").await;
     let state = StateTable::new(&account.config, "reachguard-state");
     state.check().await.expect("the new table is reachable");
     state

@@ -549,16 +549,10 @@ fn is_account_id(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Env::from_fn(move |name| map.get(name).cloned())
+        Env::from_pairs(pairs)
     }
 
     #[test]

@@ -47,6 +47,15 @@ impl Env {
             lookup: |name| std::env::var(name).ok(),
         }
     }
+
+    /// Fixed variables (tests and tools).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String> + use<>> {
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Env::from_fn(move |name: &str| map.get(name).cloned())
+    }
 }
 
 impl<F: Fn(&str) -> Option<String>> Env<F> {
@@ -183,16 +192,10 @@ impl From<Failure> for Diagnostic {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Env::from_fn(move |name| map.get(name).cloned())
+        Env::from_pairs(pairs)
     }
 
     #[test]
