@@ -679,3 +679,36 @@ async fn with_the_state_table_a_repeated_event_notifies_nothing_and_a_fix_resolv
     assert_eq!(delivered.len(), 1, "{delivered:?}");
     assert_eq!(strings(&delivered[0].0["status"]), ["resolved"]);
 }
+
+#[tokio::test]
+async fn with_the_state_table_a_remediated_finding_is_not_announced_again() {
+    let account = Account::new().await;
+    let ep = seed::endpoint_only(&account).await;
+    let topic = Topic::create(&account, "findings").await;
+    account.create_state_table("reachguard-state").await;
+    let mut env = env(&account, &topic, "remediate");
+    env.push(("REACHGUARD_STATE_TABLE", "reachguard-state".into()));
+    let lambda = Lambda::start("network-events", &env).await;
+    let s3 = ep.endpoints["s3"].clone();
+    delete_endpoint(&account, &s3).await;
+    let event = delete_endpoints_event(&account.id, &s3, "Admin");
+
+    lambda
+        .invoke(&event)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", lambda.logs()));
+    let delivered = notifications(&account, &topic).await;
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(strings(&delivered[0].0["status"]), ["remediated"]);
+    assert_eq!(available_s3_endpoints(&account, &ep.vpc).await.len(), 1);
+
+    // The next event sees the fixed VPC: the remediation was already announced, so no
+    // `resolved` notice follows, and nothing is created again.
+    lambda
+        .invoke(&event)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", lambda.logs()));
+    let delivered = notifications(&account, &topic).await;
+    assert_eq!(delivered.len(), 0, "{delivered:?}\n{}", lambda.logs());
+    assert_eq!(available_s3_endpoints(&account, &ep.vpc).await.len(), 1);
+}

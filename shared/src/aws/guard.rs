@@ -405,14 +405,7 @@ impl Guard {
             }
         }
         let (transitions, remediated) = self
-            .remediate(
-                config,
-                scope,
-                snapshot,
-                topology,
-                evaluated,
-                claim.transitions.clone(),
-            )
+            .remediate(config, scope, snapshot, topology, evaluated, claim)
             .await?;
         let notifications =
             Notification::group(&evaluated.account, &evaluated.region, trigger, transitions);
@@ -425,8 +418,10 @@ impl Guard {
     /// `remediate` mode ([`Remediator::execute`]: mode, allow-list, safety check). With a state
     /// table, a finding gets at most [`DEFAULT_MAX_ATTEMPTS_PER_DAY`] attempts a day and each
     /// attempt is recorded. When something was applied, the scope is collected and evaluated
-    /// again: a finding is `remediated` only when it is gone. Returns the transitions and the
-    /// number of actions applied.
+    /// again: a finding is `remediated` only when it is gone, and the lifecycle records that
+    /// state at once (the remediated findings are not announced again as `resolved`; anything
+    /// else the change caused is announced). Returns the transitions to announce and the number
+    /// of actions applied; the claim grows by the follow-up's writes.
     async fn remediate(
         &self,
         config: &SdkConfig,
@@ -434,8 +429,9 @@ impl Guard {
         snapshot: &Snapshot,
         topology: &Topology,
         evaluated: &EvaluatedScope,
-        transitions: Vec<Transition>,
+        claim: &mut Claim,
     ) -> Result<(Vec<Transition>, usize), GuardError> {
+        let transitions = claim.transitions.clone();
         let policy = &self.settings.policy;
         let opened = transitions.iter().filter(|t| {
             t.status == Status::Opened && policy.mode_for(snapshot, &t.finding.vpc) != Mode::Notify
@@ -459,17 +455,41 @@ impl Guard {
         let changed = reports
             .iter()
             .any(|r| matches!(r.outcome, Outcome::Applied(_) | Outcome::AlreadyDone(_)));
-        let still_open: Option<BTreeSet<String>> = if changed {
-            let after = Collector::new(config).collect(scope).await?;
-            let (report, _) = evaluate_with_suppressed(&Topology::from_snapshot(&after.snapshot)?);
-            Some(report.findings.iter().map(|f| f.key()).collect())
-        } else {
-            None
-        };
-        let transitions = transitions
+        if !changed {
+            let transitions = transitions
+                .into_iter()
+                .map(|t| outcome_transition(t, &reports, None))
+                .collect();
+            return Ok((transitions, applied));
+        }
+        let after = Collector::new(config).collect(scope).await?;
+        let (report, suppressed) =
+            evaluate_with_suppressed(&Topology::from_snapshot(&after.snapshot)?);
+        let still_open: BTreeSet<String> = report.findings.iter().map(|f| f.key()).collect();
+        let mut transitions: Vec<Transition> = transitions
             .into_iter()
-            .map(|t| outcome_transition(t, &reports, still_open.as_ref()))
+            .map(|t| outcome_transition(t, &reports, Some(&still_open)))
             .collect();
+        let remediated: BTreeSet<String> = transitions
+            .iter()
+            .filter(|t| t.status == Status::Remediated)
+            .map(|t| t.finding.key())
+            .collect();
+        if self.state.is_some() {
+            let followup = self
+                .transitions(evaluated, &report.findings, &suppressed)
+                .await?;
+            transitions.extend(
+                followup
+                    .transitions
+                    .iter()
+                    .filter(|t| {
+                        !(t.status == Status::Resolved && remediated.contains(&t.finding.key()))
+                    })
+                    .cloned(),
+            );
+            claim.extend(followup);
+        }
         Ok((transitions, applied))
     }
 
