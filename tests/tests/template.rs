@@ -146,3 +146,24 @@ fn every_function_crate_is_a_template_function_and_vice_versa() {
         );
     }
 }
+
+#[test]
+fn the_functions_may_call_every_state_table_operation() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/template.yaml"
+    ))
+    .unwrap();
+    let granted: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("dynamodb:"))
+        .flat_map(|l| l.split(|c: char| !(c.is_ascii_alphanumeric() || c == ':')))
+        .filter_map(|w| w.strip_prefix("dynamodb:"))
+        .collect();
+    for operation in reachguard_shared::aws::state::OPERATIONS {
+        assert!(
+            granted.contains(&operation),
+            "infra/template.yaml does not grant dynamodb:{operation}: {granted:?}"
+        );
+    }
+}

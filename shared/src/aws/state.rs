@@ -24,6 +24,17 @@ pub const SORT_KEY: &str = "sk";
 /// The TTL attribute.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
+/// Every DynamoDB operation the state table calls: the functions' IAM policy must grant each
+/// (`tests/tests/template.rs` checks `infra/template.yaml`).
+pub const OPERATIONS: [&str; 6] = [
+    "DescribeTable",
+    "Query",
+    "Scan",
+    "GetItem",
+    "PutItem",
+    "DeleteItem",
+];
+
 type Item = HashMap<String, AttributeValue>;
 
 /// The state table.
