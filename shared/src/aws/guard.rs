@@ -304,17 +304,14 @@ impl Guard {
         let mut claim = self
             .transitions(&evaluated, &report.findings, &suppressed)
             .await?;
-        let announced = self
-            .announce(
-                &config,
-                scope,
-                &collection.snapshot,
-                &topology,
-                trigger,
-                &evaluated,
-                &mut claim,
-            )
-            .await;
+        let collected = Collected {
+            config: &config,
+            scope,
+            snapshot: &collection.snapshot,
+            topology: &topology,
+            evaluated: &evaluated,
+        };
+        let announced = self.announce(&collected, trigger, &mut claim).await;
         let (notifications, remediated, messages) = match announced {
             Ok(done) => done,
             Err(error) => {
@@ -381,22 +378,18 @@ impl Guard {
     /// Completes the claim (the resolutions of a deleted service), remediates and publishes one
     /// message per VPC. Returns the number of transitions announced, of actions applied, and
     /// the message ids.
-    #[allow(clippy::too_many_arguments)]
     async fn announce(
         &self,
-        config: &SdkConfig,
-        scope: &Scope,
-        snapshot: &Snapshot,
-        topology: &Topology,
+        at: &Collected<'_>,
         trigger: &Trigger,
-        evaluated: &EvaluatedScope,
         claim: &mut Claim,
     ) -> Result<(usize, usize, Vec<String>), GuardError> {
+        let evaluated = at.evaluated;
         if let Some(state) = &self.state
             && trigger.event_name.as_deref() == Some("DeleteService")
         {
             // The service is gone: its open findings (wherever stored) are resolved.
-            for service in scope.services.iter().filter(|s| s.starts_with("arn:")) {
+            for service in at.scope.services.iter().filter(|s| s.starts_with("arn:")) {
                 claim.extend(
                     state
                         .resolve_service(&evaluated.account, &evaluated.region, service, now())
@@ -404,9 +397,7 @@ impl Guard {
                 );
             }
         }
-        let (transitions, remediated) = self
-            .remediate(config, scope, snapshot, topology, evaluated, claim)
-            .await?;
+        let (transitions, remediated) = self.remediate(at, claim).await?;
         let notifications =
             Notification::group(&evaluated.account, &evaluated.region, trigger, transitions);
         let messages = self.notifier.publish_all(&notifications).await?;
@@ -424,13 +415,16 @@ impl Guard {
     /// of actions applied; the claim grows by the follow-up's writes.
     async fn remediate(
         &self,
-        config: &SdkConfig,
-        scope: &Scope,
-        snapshot: &Snapshot,
-        topology: &Topology,
-        evaluated: &EvaluatedScope,
+        at: &Collected<'_>,
         claim: &mut Claim,
     ) -> Result<(Vec<Transition>, usize), GuardError> {
+        let Collected {
+            config,
+            scope,
+            snapshot,
+            topology,
+            evaluated,
+        } = *at;
         let transitions = claim.transitions.clone();
         let policy = &self.settings.policy;
         let opened = transitions.iter().filter(|t| {
@@ -553,6 +547,16 @@ impl Guard {
         }
         Ok(())
     }
+}
+
+/// What one evaluation collected, and where: the context remediation and announcing work in.
+#[derive(Clone, Copy)]
+struct Collected<'a> {
+    config: &'a SdkConfig,
+    scope: &'a Scope,
+    snapshot: &'a Snapshot,
+    topology: &'a Topology,
+    evaluated: &'a EvaluatedScope,
 }
 
 /// Seconds since the epoch (the lifecycle's clock).
