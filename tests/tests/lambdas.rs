@@ -631,18 +631,27 @@ async fn account_secret(account: &Account, url: &str) -> String {
         .expect("secret arn")
 }
 
-#[tokio::test]
-async fn with_the_state_table_a_repeated_event_notifies_nothing_and_a_fix_resolves() {
+/// An endpoint-only VPC whose S3 gateway endpoint was just deleted, and `network-events` with the
+/// state table in `mode`, ready for the DeleteVpcEndpoints event (the last member).
+async fn deleted_s3_endpoint_with_state(
+    mode: &str,
+) -> (Account, seed::Seeded, Topic, Lambda, Value) {
     let account = Account::new().await;
     let ep = seed::endpoint_only(&account).await;
     let topic = Topic::create(&account, "findings").await;
     account.create_state_table("reachguard-state").await;
-    let mut env = env(&account, &topic, "notify");
+    let mut env = env(&account, &topic, mode);
     env.push(("REACHGUARD_STATE_TABLE", "reachguard-state".into()));
     let lambda = Lambda::start("network-events", &env).await;
     let s3 = ep.endpoints["s3"].clone();
     delete_endpoint(&account, &s3).await;
     let event = delete_endpoints_event(&account.id, &s3, "Admin");
+    (account, ep, topic, lambda, event)
+}
+
+#[tokio::test]
+async fn with_the_state_table_a_repeated_event_notifies_nothing_and_a_fix_resolves() {
+    let (account, ep, topic, lambda, event) = deleted_s3_endpoint_with_state("notify").await;
 
     // The break is announced once: a retried (repeated) delivery announces nothing.
     for expected in [1, 0] {
@@ -682,16 +691,7 @@ async fn with_the_state_table_a_repeated_event_notifies_nothing_and_a_fix_resolv
 
 #[tokio::test]
 async fn with_the_state_table_a_remediated_finding_is_not_announced_again() {
-    let account = Account::new().await;
-    let ep = seed::endpoint_only(&account).await;
-    let topic = Topic::create(&account, "findings").await;
-    account.create_state_table("reachguard-state").await;
-    let mut env = env(&account, &topic, "remediate");
-    env.push(("REACHGUARD_STATE_TABLE", "reachguard-state".into()));
-    let lambda = Lambda::start("network-events", &env).await;
-    let s3 = ep.endpoints["s3"].clone();
-    delete_endpoint(&account, &s3).await;
-    let event = delete_endpoints_event(&account.id, &s3, "Admin");
+    let (account, ep, topic, lambda, event) = deleted_s3_endpoint_with_state("remediate").await;
 
     lambda
         .invoke(&event)

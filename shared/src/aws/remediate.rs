@@ -462,13 +462,11 @@ impl Remediator {
                 service_name,
                 route_tables,
             } => {
-                if let Some(existing) = self
-                    .existing_endpoint(vpc, service_name, VpcEndpointType::Gateway)
+                if let Some(done) = self
+                    .already_served(vpc, service_name, VpcEndpointType::Gateway)
                     .await?
                 {
-                    return Ok(Outcome::AlreadyDone(format!(
-                        "{existing} already serves {service_name} in {vpc}"
-                    )));
+                    return Ok(done);
                 }
                 let out = self
                     .ec2
@@ -498,13 +496,11 @@ impl Remediator {
                 subnets,
                 allow_https_from,
             } => {
-                if let Some(existing) = self
-                    .existing_endpoint(vpc, service_name, VpcEndpointType::Interface)
+                if let Some(done) = self
+                    .already_served(vpc, service_name, VpcEndpointType::Interface)
                     .await?
                 {
-                    return Ok(Outcome::AlreadyDone(format!(
-                        "{existing} already serves {service_name} in {vpc}"
-                    )));
+                    return Ok(done);
                 }
                 let group = self
                     .endpoint_security_group(vpc, service_name, allow_https_from, action)
@@ -551,13 +547,15 @@ impl Remediator {
         )
     }
 
-    /// A live (not deleted or failed) endpoint of `kind` for `service_name` in `vpc`.
-    async fn existing_endpoint(
+    /// [`Outcome::AlreadyDone`] when a live (not deleted or failed) endpoint of `kind` already
+    /// serves `service_name` in `vpc`: creating endpoints stays idempotent where `ClientToken`
+    /// is ignored.
+    async fn already_served(
         &self,
         vpc: &str,
         service_name: &str,
         kind: VpcEndpointType,
-    ) -> Result<Option<String>, AdapterError> {
+    ) -> Result<Option<Outcome>, AdapterError> {
         let out = self
             .ec2
             .describe_vpc_endpoints()
@@ -588,7 +586,8 @@ impl Remediator {
                     "deleted" | "deleting" | "failed" | "rejected" | "expired"
                 )
             })
-            .find_map(|e| e.vpc_endpoint_id().map(str::to_owned)))
+            .find_map(|e| e.vpc_endpoint_id())
+            .map(|id| Outcome::AlreadyDone(format!("{id} already serves {service_name} in {vpc}"))))
     }
 
     /// `AuthorizeSecurityGroupIngress` TCP 443 from `cidr`, unless a rule already admits it.
