@@ -156,6 +156,20 @@ impl Account {
     }
 
     /// SQS client.
+    /// Stores `secret` (the Slack webhook, as JSON or a bare URL) in Secrets Manager; returns its
+    /// ARN.
+    pub async fn slack_secret(&self, secret: &str) -> String {
+        aws_sdk_secretsmanager::Client::new(&self.config)
+            .create_secret()
+            .name("reachguard/slack")
+            .secret_string(secret)
+            .send()
+            .await
+            .expect("CreateSecret")
+            .arn
+            .expect("secret arn")
+    }
+
     /// Creates the lifecycle's state table (the key schema of `infra/template.yaml`).
     pub async fn create_state_table(&self, name: &str) {
         use aws_sdk_dynamodb::types::{

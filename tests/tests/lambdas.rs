@@ -600,7 +600,9 @@ async fn the_sweep_fans_out_and_its_worker_reports_failed_items() {
 async fn cold_starts_are_measured() {
     let account = Account::new().await;
     let topic = Topic::create(&account, "findings").await;
-    let secret = account_secret(&account, "http://127.0.0.1:9/hook").await;
+    let secret = account
+        .slack_secret(&json!({"webhook_url": "http://127.0.0.1:9/hook"}).to_string())
+        .await;
     for name in ["network-events", "service-events", "sweep", "slack-notify"] {
         let mut env = env(&account, &topic, "notify");
         env.push((
@@ -616,19 +618,6 @@ async fn cold_starts_are_measured() {
         );
         assert!(cold < Duration::from_secs(10), "{name}: {cold:?}");
     }
-}
-
-/// A Secrets Manager secret holding a Slack webhook URL; returns its ARN.
-async fn account_secret(account: &Account, url: &str) -> String {
-    aws_sdk_secretsmanager::Client::new(&account.config)
-        .create_secret()
-        .name("reachguard/slack")
-        .secret_string(json!({"webhook_url": url}).to_string())
-        .send()
-        .await
-        .expect("CreateSecret")
-        .arn
-        .expect("secret arn")
 }
 
 /// An endpoint-only VPC whose S3 gateway endpoint was just deleted, and `network-events` with the

@@ -79,15 +79,9 @@ async fn notifications_are_posted_as_block_kit_and_429_is_retried_after_retry_af
     let url = format!("http://{}/services/{secret_token}", receiver.addr);
 
     let account = Account::new().await;
-    let arn = aws_sdk_secretsmanager::Client::new(&account.config)
-        .create_secret()
-        .name("reachguard/slack")
-        .secret_string(json!({"webhook_url": url}).to_string())
-        .send()
-        .await
-        .expect("CreateSecret")
-        .arn
-        .expect("secret arn");
+    let arn = account
+        .slack_secret(&json!({"webhook_url": url}).to_string())
+        .await;
     let mut env = account.cli_env();
     env.push(("REACHGUARD_SLACK_SECRET_ARN", arn));
     let lambda = Lambda::start("slack-notify", &env).await;
@@ -168,15 +162,9 @@ async fn what_is_not_a_notification_is_skipped_and_a_dead_webhook_fails_the_invo
     })
     .await;
     let account = Account::new().await;
-    let arn = aws_sdk_secretsmanager::Client::new(&account.config)
-        .create_secret()
-        .name("reachguard/slack")
-        .secret_string(format!("http://{}/services/x", receiver.addr))
-        .send()
-        .await
-        .expect("CreateSecret")
-        .arn
-        .expect("secret arn");
+    let arn = account
+        .slack_secret(&format!("http://{}/services/x", receiver.addr))
+        .await;
     let mut env = account.cli_env();
     env.push(("REACHGUARD_SLACK_SECRET_ARN", arn));
     let lambda = Lambda::start("slack-notify", &env).await;

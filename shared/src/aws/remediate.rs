@@ -220,6 +220,17 @@ impl Remediation {
 /// One planned action: its VPC, the action, and the keys of the findings proposing it.
 pub type PlannedAction = (String, Action, Vec<String>);
 
+/// The id of the endpoint `CreateVpcEndpoint` created.
+fn created_endpoint_id(
+    out: &aws_sdk_ec2::operation::create_vpc_endpoint::CreateVpcEndpointOutput,
+) -> Result<&str, AdapterError> {
+    required(
+        out.vpc_endpoint().and_then(|e| e.vpc_endpoint_id()),
+        "CreateVpcEndpoint",
+        "VpcEndpoint.VpcEndpointId",
+    )
+}
+
 /// The distinct actions the findings propose, in finding order, each with the keys of the
 /// findings proposing it.
 pub fn plan<'f>(findings: impl IntoIterator<Item = &'f Finding>) -> Vec<PlannedAction> {
@@ -480,11 +491,7 @@ impl Remediator {
                     .send()
                     .await
                     .map_err(AdapterError::of("CreateVpcEndpoint"))?;
-                let id = required(
-                    out.vpc_endpoint().and_then(|e| e.vpc_endpoint_id()),
-                    "CreateVpcEndpoint",
-                    "VpcEndpoint.VpcEndpointId",
-                )?;
+                let id = created_endpoint_id(&out)?;
                 Ok(Outcome::Applied(format!(
                     "created {id} for {service_name} on {}",
                     route_tables.join(", ")
@@ -519,11 +526,7 @@ impl Remediator {
                     .send()
                     .await
                     .map_err(AdapterError::of("CreateVpcEndpoint"))?;
-                let id = required(
-                    out.vpc_endpoint().and_then(|e| e.vpc_endpoint_id()),
-                    "CreateVpcEndpoint",
-                    "VpcEndpoint.VpcEndpointId",
-                )?;
+                let id = created_endpoint_id(&out)?;
                 Ok(Outcome::Applied(format!(
                     "created {id} for {service_name} in {} behind {group}",
                     subnets.join(", ")
