@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use reachguard_shared::evaluate::{Report, evaluate};
-use reachguard_shared::finding::Severity;
 use reachguard_shared::model::Topology;
-use reachguard_shared::rules::RuleId;
+use reachguard_shared::rule_id::RuleId;
+use reachguard_shared::rule_id::Severity;
 use reachguard_shared::snapshot::Snapshot;
 
 use crate::render;

@@ -6,19 +6,19 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use reachguard_shared::aws::{
-    ClientSettings, Collection, Collector, Mode, Policy, Remediator, Scope, vpc_scope,
-};
+use reachguard_pipeline::scan::remediate as remediate_scope;
+use reachguard_shared::action::ActionName;
+use reachguard_shared::aws::{ClientSettings, Collection, Collector, Remediator, Scope, vpc_scope};
 use reachguard_shared::evaluate::evaluate;
-use reachguard_shared::finding::Severity;
 use reachguard_shared::model::Topology;
-use reachguard_shared::remediation::ActionName;
+use reachguard_shared::remediation::{Mode, RemediationPolicy};
+use reachguard_shared::rule_id::Severity;
 
 use crate::check::{self, ReportArgs};
 
 /// Where to look.
 #[derive(clap::Args)]
-pub struct Target {
+pub struct AccountScope {
     /// Region (default: the SDK's chain: `AWS_REGION`, the profile, …).
     #[arg(long)]
     region: Option<String>,
@@ -27,7 +27,7 @@ pub struct Target {
     vpcs: Vec<String>,
 }
 
-impl Target {
+impl AccountScope {
     fn scope(&self) -> Scope {
         if self.vpcs.is_empty() {
             Scope::account_region()
@@ -85,7 +85,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 #[derive(clap::Args)]
 pub struct ScanArgs {
     #[command(flatten)]
-    target: Target,
+    target: AccountScope,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -102,7 +102,7 @@ pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
 #[derive(clap::Args)]
 pub struct SnapshotArgs {
     #[command(flatten)]
-    target: Target,
+    target: AccountScope,
 }
 
 /// Runs `snapshot`: the snapshot file (INTERFACES.md) on stdout.
@@ -126,7 +126,7 @@ pub struct RemediateArgs {
     #[arg(long)]
     apply: bool,
     #[command(flatten)]
-    target: Target,
+    target: AccountScope,
     /// Allow this action (repeatable; default: the free ones, RULES.md §4).
     #[arg(long = "allow", value_name = "ACTION", value_parser = |s: &str| s.parse::<ActionName>())]
     allow: Vec<ActionName>,
@@ -142,14 +142,14 @@ pub struct RemediateArgs {
 /// the command's mode), apply in `--apply` mode, re-scan, report.
 pub fn remediate(args: RemediateArgs) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
-    let policy = Policy {
+    let policy = RemediationPolicy {
         mode: if args.apply {
             Mode::Remediate
         } else {
             Mode::DryRun
         },
         allowed: if args.allow.is_empty() {
-            Policy::default().allowed
+            RemediationPolicy::default().allowed
         } else {
             args.allow.iter().copied().collect()
         },
@@ -157,9 +157,13 @@ pub fn remediate(args: RemediateArgs) -> anyhow::Result<ExitCode> {
     let remediation = runtime
         .block_on(async {
             let config = args.target.settings().load().await;
-            Remediator::new(&config)
-                .remediate(&args.target.scope(), &policy)
-                .await
+            remediate_scope(
+                &Collector::new(&config),
+                &Remediator::new(&config),
+                &args.target.scope(),
+                &policy,
+            )
+            .await
         })
         .with_context(|| format!("cannot remediate {}", args.target.describe()))?;
     let remaining = remediation

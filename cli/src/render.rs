@@ -7,8 +7,9 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 use reachguard_shared::evaluate::Report;
-use reachguard_shared::finding::{Finding, Severity};
-use reachguard_shared::rules::Field;
+use reachguard_shared::finding::Finding;
+use reachguard_shared::names::VariantArray;
+use reachguard_shared::rule_id::{Field, Severity};
 
 fn severity_style(severity: Severity) -> Style {
     let color = match severity {
@@ -71,8 +72,9 @@ pub fn text(report: &Report) -> io::Result<()> {
         }
         writeln!(out)?;
     }
-    let counts: Vec<String> = Severity::ALL
-        .into_iter()
+    let counts: Vec<String> = Severity::VARIANTS
+        .iter()
+        .copied()
         .map(|s| {
             (
                 s,

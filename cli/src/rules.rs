@@ -3,19 +3,18 @@
 
 use std::process::ExitCode;
 
-use reachguard_shared::rules::RuleId;
+use reachguard_shared::rules::RULES;
 
 /// The catalog as Markdown.
 pub fn table() -> String {
     let mut out =
         String::from("| rule | severity | subject | fires when |\n| --- | --- | --- | --- |\n");
-    for id in RuleId::ALL {
-        let rule = id.rule();
-        let subject: Vec<&str> = rule.subject.iter().map(|f| f.as_str()).collect();
+    for rule in RULES {
+        let subject: Vec<&str> = rule.id.subject().iter().map(|f| f.as_str()).collect();
         out.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",
-            id,
-            rule.severity,
+            rule.id,
+            rule.id.severity(),
             subject.join(", "),
             rule.summary
         ));

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::account::is_account_id;
 use crate::model::{Launch, Service, Topology};
 use crate::snapshot::ContainerDefinition;
 use crate::tags::{self, split_list};
@@ -144,7 +145,7 @@ fn ecr_region(image: &str) -> Option<&str> {
         .strip_suffix(".amazonaws.com")
         .or_else(|| rest.strip_suffix(".amazonaws.com.cn"))?;
     let account = host.split('.').next()?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(region)
+    is_account_id(account).then_some(region)
 }
 
 #[cfg(test)]

@@ -1,71 +1,11 @@
 //! A finding: one rule firing on one subject, with the why (message and path) and the what to do
 //! (remediation plan). Serialises to the findings JSON of INTERFACES.md.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
+use crate::action::Action;
 use crate::paths::PathReport;
-use crate::remediation::Action;
-use crate::rules::{Field, RuleId};
-
-/// Severity, most severe first (so sorting puts critical findings on top).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// An outage: tasks cannot start or work.
-    Critical,
-    /// Broken or unsafe configuration.
-    High,
-    /// Resilience risk or a path about to break.
-    Medium,
-    /// Cost.
-    Low,
-}
-
-impl Severity {
-    /// Every severity, most severe first.
-    pub const ALL: [Severity; 4] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-    ];
-
-    /// The public name (`critical`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Critical => "critical",
-            Severity::High => "high",
-            Severity::Medium => "medium",
-            Severity::Low => "low",
-        }
-    }
-
-    /// True when `self` is `other` or more severe.
-    pub fn at_least(self, other: Severity) -> bool {
-        self <= other
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Severity {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Severity::ALL
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                format!("unknown severity {s:?}: expected critical, high, medium or low")
-            })
-    }
-}
+use crate::rule_id::{Field, RuleId, Severity};
 
 /// One finding (an entry of the findings JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

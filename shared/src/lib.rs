@@ -1,30 +1,45 @@
 //! reachguard's core: does every ECS service's subnet reach the AWS services it depends on, and
 //! does it reach them the way the AWS guidance recommends?
 //!
-//! The crate is layered so that the rules stay pure:
+//! The crate is layered so that the rules stay pure; each layer uses only the ones above it (a
+//! test, `layering` in `shared/tests/`, keeps the module graph acyclic):
+//! - vocabulary, leaf modules: [`names`], [`rule_id`] (rule ids with their severity and
+//!   subject, severities, subject fields), [`action`] (remediation actions), [`net`], [`tags`];
 //! - [`snapshot`]: the AWS-CLI-shaped input document (what `check` reads, what `snapshot` writes);
 //! - [`model`]: that document validated and indexed for lookups;
-//! - [`deps`], [`paths`]: what a service needs and how a subnet reaches it (RULES.md §1–2);
-//! - [`rules`]: the 13 rules (RULES.md §3), one module each, and [`evaluate`] to run them;
-//! - [`remediation`]: the plans of RULES.md §4 and their safety check;
+//! - [`deps`], [`policy`], [`paths`]: what a service needs and how a subnet reaches it;
+//! - [`finding`], [`evaluation`] (what the rules share), [`remediation`] (which action fixes a
+//!   finding, its safety check, and the decisions of a remediation run);
+//! - [`rules`]: one module per rule, and [`evaluate`] to run them into a [`evaluate::Report`];
+//! - [`notification`], [`lifecycle`]: what is announced, and when;
 //! - [`intake`]: what an EC2/ECS API event means for re-evaluation;
-//! - `aws` (feature `aws`): the SDK adapters that collect, notify and remediate.
+//! - `aws` (feature `aws`): the SDK adapters that collect, notify, remediate and keep state —
+//!   nothing else. The pipeline that wires them for the Lambdas and the CLI is the
+//!   `reachguard-pipeline` crate.
 #![warn(missing_docs)]
 
+pub mod account;
+pub mod action;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod deps;
 pub mod error;
 pub mod evaluate;
+pub mod evaluation;
 pub mod finding;
 pub mod intake;
 pub mod lifecycle;
 pub mod model;
+pub mod names;
 pub mod net;
 pub mod notification;
 pub mod paths;
 pub mod policy;
 pub mod remediation;
+pub mod rule_id;
 pub mod rules;
 pub mod snapshot;
 pub mod tags;
+#[cfg(test)]
+mod testing;
+pub mod text;

@@ -15,7 +15,7 @@ use crate::finding::Finding;
 use crate::notification::{Status, Transition};
 
 /// Re-notify a finding still open after this many hours unless configured otherwise.
-pub const DEFAULT_REMINDER_HOURS: u64 = 24;
+pub const DEFAULT_REMINDER_HOURS: u32 = 24;
 /// At most this many remediation attempts per finding per day unless configured otherwise.
 pub const DEFAULT_MAX_ATTEMPTS_PER_DAY: usize = 3;
 /// Resolved records expire (DynamoDB TTL) this long after resolution.
@@ -291,7 +291,7 @@ pub fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::RuleId;
+    use crate::rule_id::RuleId;
 
     const HOUR: i64 = 3600;
 

@@ -2,15 +2,16 @@
 //!
 //! Pure: builds the notification JSON, the `email` text, the subject (≤ 100 characters) and the
 //! message attributes from a list of [`Transition`]s. Publishing is `aws::notify`'s job; deciding
-//! which findings opened, resolved or need a reminder is the lifecycle's. Until the lifecycle
-//! exists, [`Notification::opened`] turns every current finding into an `opened` transition.
+//! which findings opened, resolved or need a reminder is the lifecycle's.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
+use crate::rule_id::Severity;
+use crate::text::shorten;
 
 /// The longest subject SNS accepts.
 pub const MAX_SUBJECT: usize = 100;
@@ -78,6 +79,17 @@ pub struct Transition {
     /// The remediation taken or planned, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remediation: Option<RemediationNote>,
+}
+
+impl Transition {
+    /// `finding` as newly `opened`, with no remediation.
+    pub fn opened(finding: Finding) -> Transition {
+        Transition {
+            status: Status::Opened,
+            finding,
+            remediation: None,
+        }
+    }
 }
 
 /// The event that caused the evaluation (both `null` for a scan or the sweep).
@@ -151,24 +163,6 @@ impl Notification {
             .collect()
     }
 
-    /// Every current finding as `opened` (no lifecycle yet), one notification per VPC.
-    pub fn opened(
-        account: &str,
-        region: &str,
-        trigger: &Trigger,
-        findings: &[Finding],
-    ) -> Vec<Notification> {
-        let transitions = findings
-            .iter()
-            .map(|f| Transition {
-                status: Status::Opened,
-                finding: f.clone(),
-                remediation: None,
-            })
-            .collect();
-        Notification::group(account, region, trigger, transitions)
-    }
-
     /// The most severe finding's severity (`None` without transitions).
     pub fn severity(&self) -> Option<Severity> {
         self.transitions.iter().map(|t| t.finding.severity).min()
@@ -200,9 +194,7 @@ impl Notification {
         if head.chars().count() <= MAX_SUBJECT {
             return head;
         }
-        let mut short: String = head.chars().take(MAX_SUBJECT - 1).collect();
-        short.push('…');
-        short
+        shorten(&head, MAX_SUBJECT - 1)
     }
 
     /// The text for people: per transition what broke, why, what to do, and what was done.
@@ -310,7 +302,7 @@ impl Notification {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::RuleId;
+    use crate::rule_id::RuleId;
 
     fn finding(rule: RuleId, vpc: &str, subnet: &str) -> Finding {
         let mut f = Finding::new(rule, Some("111122223333"), "us-east-1", vpc);
@@ -332,7 +324,12 @@ mod tests {
             event_name: Some("DeleteVpcEndpoints".into()),
             event_id: Some("e-1".into()),
         };
-        let mut all = Notification::opened("999999999999", "us-east-1", &trigger, &findings);
+        let mut all = Notification::group(
+            "999999999999",
+            "us-east-1",
+            &trigger,
+            findings.iter().cloned().map(Transition::opened).collect(),
+        );
         assert_eq!(all.len(), 1);
         all.remove(0)
     }
@@ -343,10 +340,15 @@ mod tests {
             finding(RuleId::NatSingleAz, "vpc-a", "s"),
             finding(RuleId::NatSingleAz, "vpc-b", "s"),
         ];
-        let all = Notification::opened("1", "us-east-1", &Trigger::default(), &findings);
+        let all = Notification::group(
+            "1",
+            "us-east-1",
+            &Trigger::default(),
+            findings.iter().cloned().map(Transition::opened).collect(),
+        );
         let vpcs: Vec<&str> = all.iter().map(|n| n.vpc.as_str()).collect();
         assert_eq!(vpcs, ["vpc-a", "vpc-b"]);
-        assert!(Notification::opened("1", "r", &Trigger::default(), &[]).is_empty());
+        assert!(Notification::group("1", "r", &Trigger::default(), Vec::new()).is_empty());
     }
 
     #[test]

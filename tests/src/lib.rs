@@ -277,3 +277,30 @@ pub async fn inventory(account: &Account) -> serde_json::Value {
     groups.sort_by_key(|v| v["id"].to_string());
     serde_json::json!({"endpoints": ep, "security_groups": groups})
 }
+
+/// Scans `scope` and publishes every finding as `opened`, one message per VPC (what the guard
+/// does without a state table), only once the scan succeeded. Returns the scan and the SNS
+/// message ids.
+pub async fn scan_and_publish(
+    collector: &reachguard_shared::aws::Collector,
+    notifier: &reachguard_shared::aws::Notifier,
+    scope: &reachguard_shared::aws::Scope,
+    trigger: &reachguard_shared::notification::Trigger,
+) -> Result<(reachguard_pipeline::scan::Scan, Vec<String>), reachguard_pipeline::EvaluationError> {
+    use reachguard_shared::notification::{Notification, Transition};
+    let scan = reachguard_pipeline::scan::scan(collector, scope).await?;
+    let snapshot = &scan.collection.snapshot;
+    let notifications = Notification::group(
+        snapshot.account_id.as_deref().unwrap_or_default(),
+        snapshot.region.as_deref().unwrap_or_default(),
+        trigger,
+        scan.report
+            .findings
+            .iter()
+            .cloned()
+            .map(Transition::opened)
+            .collect(),
+    );
+    let ids = notifier.publish_all(&notifications).await?;
+    Ok((scan, ids))
+}

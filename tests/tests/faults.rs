@@ -1,13 +1,13 @@
 //! Faults between reachguard and AWS, injected by a loopback proxy in front of moto: throttling
 //! bursts are retried through; a permanent failure is a clear error and nothing is notified.
 
-use reachguard_shared::aws::{
-    AdapterError, ClientSettings, Collector, Notifier, ScanError, scan, scan_and_notify, vpc_scope,
-};
+use reachguard_pipeline::EvaluationError;
+use reachguard_pipeline::scan::scan;
+use reachguard_shared::aws::{AdapterError, ClientSettings, Collector, Notifier, vpc_scope};
 use reachguard_shared::notification::Trigger;
 use reachguard_tests::proxy::{FaultProxy, Plan};
 use reachguard_tests::queue::{Topic, drain};
-use reachguard_tests::{Account, moto_url, seed};
+use reachguard_tests::{Account, moto_url, scan_and_publish, seed};
 
 fn keys(report: &reachguard_shared::evaluate::Report) -> Vec<String> {
     report.findings.iter().map(|f| f.key()).collect()
@@ -66,7 +66,7 @@ async fn a_permanent_failure_is_a_clear_error_and_notifies_nothing() {
     .await;
     let config = ClientSettings::default().apply(&account.through(&proxy.url).await);
     let notifier = Notifier::new(&account.config, &topic.arn);
-    let err = scan_and_notify(
+    let err = scan_and_publish(
         &Collector::new(&config),
         &notifier,
         &vpc_scope::<_, String>([]),
@@ -75,7 +75,7 @@ async fn a_permanent_failure_is_a_clear_error_and_notifies_nothing() {
     .await
     .expect_err("DescribeNatGateways is denied");
 
-    let ScanError::Aws(adapter) = &err else {
+    let EvaluationError::Aws(adapter) = &err else {
         panic!("an AWS error, got {err}")
     };
     assert_eq!(adapter.operation(), "DescribeNatGateways");

@@ -1,10 +1,10 @@
 //! The notifier against moto: SNS → SQS delivery of one message per VPC with the attributes
 //! subscription filter policies select on, as the SNS envelope and raw.
 
-use reachguard_shared::aws::{Collector, Notifier, Scope, scan_and_notify};
+use reachguard_shared::aws::{Collector, Notifier, Scope};
 use reachguard_shared::notification::Trigger;
 use reachguard_tests::queue::{Topic, drain};
-use reachguard_tests::{Account, seed};
+use reachguard_tests::{Account, scan_and_publish, seed};
 use serde_json::Value;
 
 #[tokio::test]
@@ -21,7 +21,7 @@ async fn one_message_per_vpc_with_findings_reaches_the_queues() {
     };
     let collector = Collector::new(&account.config);
     let notifier = Notifier::new(&account.config, &topic.arn);
-    let (scan, ids) = scan_and_notify(&collector, &notifier, &Scope::account_region(), &trigger)
+    let (scan, ids) = scan_and_publish(&collector, &notifier, &Scope::account_region(), &trigger)
         .await
         .expect("scan");
     assert_eq!(

@@ -1,9 +1,11 @@
 //! The remediator against moto: every action's effect, idempotency without `ClientToken`
 //! support, and a failure in the middle of a plan.
 
-use reachguard_shared::aws::{ClientSettings, Mode, Outcome, Policy, Remediator, vpc_scope};
+use reachguard_pipeline::scan::remediate;
+use reachguard_shared::action::Action;
+use reachguard_shared::aws::{ClientSettings, Collector, Remediator, vpc_scope};
 use reachguard_shared::notification::Status;
-use reachguard_shared::remediation::Action;
+use reachguard_shared::remediation::{Mode, Outcome, RemediationPolicy};
 use reachguard_tests::proxy::{FaultProxy, Plan};
 use reachguard_tests::{Account, REGION, inventory, moto_url, seed};
 
@@ -147,14 +149,18 @@ async fn a_failure_mid_plan_is_reported_and_the_rest_still_applies() {
     )
     .await;
     let config = ClientSettings::default().apply(&account.through(&proxy.url).await);
-    let policy = Policy {
+    let policy = RemediationPolicy {
         mode: Mode::Remediate,
-        ..Policy::default()
+        ..RemediationPolicy::default()
     };
-    let r = Remediator::new(&config)
-        .remediate(&vpc_scope([s.vpc.clone()]), &policy)
-        .await
-        .expect("remediate");
+    let r = remediate(
+        &Collector::new(&config),
+        &Remediator::new(&config),
+        &vpc_scope([s.vpc.clone()]),
+        &policy,
+    )
+    .await
+    .expect("remediate");
 
     let outcomes: Vec<(&str, bool)> = r
         .actions

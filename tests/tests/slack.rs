@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use reachguard_shared::evaluate::evaluate;
 use reachguard_shared::model::Topology;
-use reachguard_shared::notification::{Notification, Trigger};
+use reachguard_shared::notification::{Notification, Transition, Trigger};
 use reachguard_shared::snapshot::Snapshot;
 use reachguard_tests::http::{Response, Server};
 use reachguard_tests::runtime::Lambda;
@@ -24,7 +24,17 @@ fn notifications() -> Vec<Notification> {
         event_name: Some("DeleteVpcEndpoints".into()),
         event_id: Some("evt-1".into()),
     };
-    Notification::opened("111122223333", "us-east-1", &trigger, &report.findings)
+    Notification::group(
+        "111122223333",
+        "us-east-1",
+        &trigger,
+        report
+            .findings
+            .iter()
+            .cloned()
+            .map(Transition::opened)
+            .collect(),
+    )
 }
 
 fn sns_event(account: &str, messages: &[String]) -> Value {

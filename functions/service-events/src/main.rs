@@ -5,12 +5,12 @@
 //! Wiring only: logs, configuration ([`Settings`], failing at start-up with the variable's
 //! name), the SDK configuration and the guard (its clients and its own role, learned once per
 //! cold start), then the runtime loop. What an event means and what is done about it is
-//! [`reachguard_shared::aws::guard`]'s.
+//! [`reachguard_pipeline::guard`]'s.
 
 use lambda_runtime::{LambdaEvent, service_fn};
+use reachguard_pipeline::lambda::init_tracing;
+use reachguard_pipeline::{Env, Guard, Settings};
 use reachguard_shared::aws::ClientSettings;
-use reachguard_shared::aws::guard::{Guard, Settings};
-use reachguard_shared::aws::lambda::{Env, init_tracing};
 use serde_json::Value;
 
 #[tokio::main]

@@ -20,10 +20,11 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use reachguard_pipeline::{ConfigError, Env, Failure, Retry};
 use reachguard_shared::aws::AdapterError;
-use reachguard_shared::aws::lambda::{ConfigError, Env, Failure, Retry};
 use reachguard_shared::finding::Finding;
 use reachguard_shared::notification::{Notification, Transition};
+use reachguard_shared::text::shorten;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -150,7 +151,7 @@ impl Webhook {
                         // Slack's 4xx (invalid_blocks, no_service, …) never get better.
                         return Err(Failure::new(
                             Retry::NonRetryable,
-                            format!("Slack answered {status}: {}", truncate(&text, 200)),
+                            format!("Slack answered {status}: {}", shorten(&text, 200)),
                         ));
                     }
                     (format!("Slack answered {status}"), retry_after)
@@ -250,7 +251,7 @@ pub async fn handle(webhook: &Webhook, event: Value) -> Result<Value, Failure> {
 pub fn message(n: &Notification) -> Value {
     let mut blocks = vec![json!({
         "type": "header",
-        "text": {"type": "plain_text", "text": truncate(&n.subject(), 150), "emoji": true}
+        "text": {"type": "plain_text", "text": shorten(&n.subject(), 150), "emoji": true}
     })];
     for t in n.transitions.iter().take(MAX_TRANSITION_BLOCKS) {
         blocks.push(transition_block(n, t));
@@ -320,7 +321,7 @@ fn transition_block(n: &Notification, t: &Transition) -> Value {
     }
     json!({
         "type": "section",
-        "text": {"type": "mrkdwn", "text": truncate(&text, 3000)},
+        "text": {"type": "mrkdwn", "text": shorten(&text, 3000)},
         "accessory": {
             "type": "button",
             "text": {"type": "plain_text", "text": "Open in console"},
@@ -371,13 +372,6 @@ pub fn console_url(region: &str, f: &Finding) -> String {
     vpc(format!("VpcDetails:VpcId={}", f.vpc))
 }
 
-fn truncate(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,7 +416,7 @@ mod tests {
 
     #[test]
     fn truncation_marks_the_cut() {
-        assert_eq!(truncate("abcdef", 3), "abc…");
-        assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(shorten("abcdef", 3), "abc…");
+        assert_eq!(shorten("abc", 3), "abc");
     }
 }

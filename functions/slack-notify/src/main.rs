@@ -5,8 +5,9 @@
 //! URL read once from Secrets Manager and the HTTPS client, then the runtime loop.
 
 use lambda_runtime::{LambdaEvent, service_fn};
+use reachguard_pipeline::Env;
+use reachguard_pipeline::lambda::init_tracing;
 use reachguard_shared::aws::ClientSettings;
-use reachguard_shared::aws::lambda::{Env, init_tracing};
 use serde_json::Value;
 use slack_notify::{Config, Webhook};
 

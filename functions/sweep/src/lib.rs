@@ -14,19 +14,15 @@
 //!   redelivers them, then moves them to the dead-letter queue), and a summary is logged.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use aws_sdk_organizations::types::AccountStatus;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use futures::stream::{self, StreamExt};
-use reachguard_shared::aws::AdapterError;
-use reachguard_shared::aws::guard::{Guard, Target};
-use reachguard_shared::aws::lambda::{ConfigError, Env, Failure, Retry};
+use reachguard_pipeline::{AccountRegion, ConfigError, Env, Failure, Guard, Retry};
+use reachguard_shared::account::is_account_id;
+use reachguard_shared::aws::{Organization, SdkConfig, WorkQueue};
 use reachguard_shared::intake::Scope;
 use reachguard_shared::notification::Trigger;
+use reachguard_shared::text::truncate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-
-/// Messages per `SendMessageBatch` (the API's limit).
-const SEND_BATCH: usize = 10;
 
 /// The sweep's own configuration (the guard's is [`reachguard_shared::aws::guard::Settings`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,22 +88,22 @@ pub struct Sweep {
     pub config: Config,
     /// The evaluation pipeline (the guard's clients, settings and own role).
     pub guard: Guard,
-    /// Organizations client (home account).
-    pub organizations: aws_sdk_organizations::Client,
-    /// SQS client (home account).
-    pub sqs: aws_sdk_sqs::Client,
+    /// The organisation's accounts (home account's credentials).
+    pub organization: Organization,
+    /// The work queue (`REACHGUARD_SWEEP_QUEUE_URL`).
+    pub queue: WorkQueue,
     /// The function's own region.
     pub home_region: String,
 }
 
 impl Sweep {
     /// Builds the sweep's clients from the function's own SDK configuration.
-    pub fn new(config: Config, guard: Guard, home: &aws_config::SdkConfig) -> Sweep {
+    pub fn new(config: Config, guard: Guard, home: &SdkConfig) -> Sweep {
         Sweep {
+            organization: Organization::new(home),
+            queue: WorkQueue::new(home, &config.queue_url),
             config,
             guard,
-            organizations: aws_sdk_organizations::Client::new(home),
-            sqs: aws_sdk_sqs::Client::new(home),
             home_region: home.region().map(ToString::to_string).unwrap_or_default(),
         }
     }
@@ -158,43 +154,13 @@ pub async fn fan_out(sweep: &Sweep, sweep_id: Option<String>) -> Result<usize, F
             })
         })
         .collect();
-    for chunk in items.chunks(SEND_BATCH) {
-        let mut request = sweep
-            .sqs
-            .send_message_batch()
-            .queue_url(&sweep.config.queue_url);
-        for (index, item) in chunk.iter().enumerate() {
-            let body =
-                serde_json::to_string(item).map_err(|e| Failure::new(Retry::NonRetryable, e))?;
-            let entry = SendMessageBatchRequestEntry::builder()
-                .id(index.to_string())
-                .message_body(body)
-                .build()
-                .map_err(|e| Failure::new(Retry::NonRetryable, e))?;
-            request = request.entries(entry);
-        }
-        let out = request
-            .send()
-            .await
-            .map_err(AdapterError::of("SendMessageBatch"))?;
-        if let Some(failed) = out.failed().first() {
-            // Resending the whole sweep is harmless: evaluations are idempotent.
-            return Err(Failure::new(
-                if failed.sender_fault {
-                    Retry::NonRetryable
-                } else {
-                    Retry::Retryable
-                },
-                format!(
-                    "SendMessageBatch: {} of {} entries failed: {}: {}",
-                    out.failed().len(),
-                    chunk.len(),
-                    failed.code,
-                    failed.message().unwrap_or_default()
-                ),
-            ));
-        }
-    }
+    let bodies = items
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(|e| Failure::new(Retry::NonRetryable, e))?;
+    // Resending the whole sweep after a partial failure is harmless: evaluations are idempotent.
+    sweep.queue.send_all(&bodies).await?;
     tracing::info!(
         sweep = sweep_id.as_deref(),
         accounts = accounts.len(),
@@ -208,20 +174,8 @@ pub async fn fan_out(sweep: &Sweep, sweep_id: Option<String>) -> Result<usize, F
 /// The accounts to sweep: the organisation's active accounts, the configured list, or the
 /// function's own account.
 async fn accounts(sweep: &Sweep) -> Result<Vec<String>, Failure> {
-    if sweep.config.org.is_some() {
-        let mut pages = sweep.organizations.list_accounts().into_paginator().send();
-        let mut active = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(AdapterError::of("ListAccounts"))?;
-            active.extend(
-                page.accounts
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|a| a.status() == Some(&AccountStatus::Active))
-                    .filter_map(|a| a.id),
-            );
-        }
-        return Ok(active);
+    if let Some(org) = &sweep.config.org {
+        return Ok(sweep.organization.active_accounts(org).await?);
     }
     if let Some(accounts) = &sweep.config.accounts {
         return Ok(accounts.clone());
@@ -307,7 +261,7 @@ async fn work_item(sweep: &Sweep, body: Option<&str>) -> ItemResult {
             return ItemResult::Rejected;
         }
     };
-    let target = Target {
+    let target = AccountRegion {
         account: Some(item.account.clone()),
         region: Some(item.region.clone()),
     };
@@ -343,17 +297,6 @@ fn is_sqs_batch(event: &Value) -> bool {
         .and_then(|record| record.get("eventSource"))
         .and_then(Value::as_str)
         == Some("aws:sqs")
-}
-
-fn is_account_id(text: &str) -> bool {
-    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn truncate(text: &str, max: usize) -> &str {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => &text[..end],
-        None => text,
-    }
 }
 
 #[cfg(test)]
@@ -402,6 +345,5 @@ mod tests {
             &json!({"Records": [{"eventSource": "aws:sns"}]})
         ));
         assert!(!is_sqs_batch(&json!({"detail-type": "Scheduled Event"})));
-        assert_eq!(truncate("abcdef", 3), "abc");
     }
 }

@@ -6,9 +6,9 @@
 //! runtime loop.
 
 use lambda_runtime::{LambdaEvent, service_fn};
+use reachguard_pipeline::lambda::init_tracing;
+use reachguard_pipeline::{Env, Guard, Settings};
 use reachguard_shared::aws::ClientSettings;
-use reachguard_shared::aws::guard::{Guard, Settings};
-use reachguard_shared::aws::lambda::{Env, init_tracing};
 use serde_json::Value;
 use sweep::{Config, Sweep};
 

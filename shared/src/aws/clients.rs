@@ -114,6 +114,15 @@ impl MemberRole {
     }
 }
 
+/// The caller identity of the home credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Account id.
+    pub account: String,
+    /// The caller's ARN (for a Lambda function: its assumed-role session).
+    pub arn: String,
+}
+
 /// SDK configurations per account: the home account's, and one per member account reached through
 /// [`MemberRole`]. Build it once (at Lambda start-up) and keep it: each member account's
 /// credentials provider is created once and its credentials are cached until shortly before they
@@ -122,7 +131,7 @@ impl MemberRole {
 pub struct Accounts {
     home: SdkConfig,
     member_role: Option<MemberRole>,
-    home_account: OnceCell<String>,
+    identity: OnceCell<Identity>,
     members: Mutex<HashMap<String, SdkConfig>>,
 }
 
@@ -133,7 +142,7 @@ impl Accounts {
         Accounts {
             home,
             member_role,
-            home_account: OnceCell::new(),
+            identity: OnceCell::new(),
             members: Mutex::new(HashMap::new()),
         }
     }
@@ -143,21 +152,43 @@ impl Accounts {
         &self.home
     }
 
-    /// The home account id (STS `GetCallerIdentity`, asked once).
-    pub async fn home_account(&self) -> Result<&str, AdapterError> {
-        let id = self
-            .home_account
+    /// Who the home credentials are (STS `GetCallerIdentity`, asked once and cached).
+    pub async fn identity(&self) -> Result<&Identity, AdapterError> {
+        self.identity
             .get_or_try_init(|| async {
-                let sts = aws_sdk_sts::Client::new(&self.home);
-                let me = sts
+                let me = aws_sdk_sts::Client::new(&self.home)
                     .get_caller_identity()
                     .send()
                     .await
                     .map_err(AdapterError::of("GetCallerIdentity"))?;
-                required(me.account, "GetCallerIdentity", "Account")
+                Ok(Identity {
+                    account: required(me.account, "GetCallerIdentity", "Account")?,
+                    arn: required(me.arn, "GetCallerIdentity", "Arn")?,
+                })
             })
-            .await?;
-        Ok(id)
+            .await
+    }
+
+    /// The home account's id.
+    pub async fn home_account(&self) -> Result<&str, AdapterError> {
+        Ok(&self.identity().await?.account)
+    }
+
+    /// The configuration for `account` ([`Accounts::config_for`]) in `region` (`None`: the
+    /// configuration's own).
+    pub async fn config_in(
+        &self,
+        account: &str,
+        region: Option<&str>,
+    ) -> Result<SdkConfig, AdapterError> {
+        let config = self.config_for(account).await?;
+        Ok(match region {
+            Some(region) if config.region().map(|r| r.as_ref()) != Some(region) => config
+                .to_builder()
+                .region(Region::new(region.to_owned()))
+                .build(),
+            _ => config,
+        })
     }
 
     /// The configuration for `account`: the home configuration for the home account, else the

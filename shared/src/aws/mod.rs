@@ -5,10 +5,13 @@
 //! - [`collect`]: builds a [`crate::snapshot::Snapshot`] for one account/region, whole or scoped,
 //!   with one paginated `Describe*` per resource type;
 //! - [`notify`]: publishes the notifications [`crate::notification`] builds, one per VPC;
-//! - [`remediate`]: applies remediation plans (RULES.md §4), idempotently, never deleting;
-//! - [`scan`]: collect + evaluate (+ notify), the live counterpart of `check`;
-//! - `guard` and `lambda` (feature `lambda`): the Lambda functions' pipeline and glue;
+//! - [`remediate`]: the EC2 executor of remediation plans, idempotent, never deleting;
+//! - [`state`]: the finding lifecycle's DynamoDB table;
+//! - [`organizations`]: the organisation's active accounts; [`queue`]: the sweep's work queue;
 //! - [`AdapterError`]: a failed call, naming the operation and the service's code and message.
+//!
+//! The pipeline that wires these for the Lambdas and the CLI is the `reachguard-pipeline`
+//! crate; it names no SDK type but passes [`SdkConfig`] handles between adapters.
 //!
 //! Everything here converts SDK shapes into the crate's own document and model types at the edge:
 //! no rule, finding or notification ever sees an SDK type.
@@ -17,19 +20,20 @@ pub mod clients;
 pub mod collect;
 mod convert;
 mod error;
-#[cfg(feature = "lambda")]
-pub mod guard;
-#[cfg(feature = "lambda")]
-pub mod lambda;
 pub mod notify;
+pub mod organizations;
+pub mod queue;
 pub mod remediate;
-pub mod scan;
 pub mod state;
+
+/// The SDK configuration of one account and region, as the adapters take it.
+pub use aws_config::SdkConfig;
 
 pub use clients::{Accounts, ClientSettings, MemberRole};
 pub use collect::{ApiCalls, Collection, Collector, Scope, is_whole, vpc_scope};
 pub use error::AdapterError;
 pub use notify::Notifier;
-pub use remediate::{Mode, Outcome, Policy, Remediation, Remediator};
-pub use scan::{Scan, ScanError, scan, scan_and_notify};
+pub use organizations::Organization;
+pub use queue::WorkQueue;
+pub use remediate::Remediator;
 pub use state::StateTable;

@@ -6,16 +6,14 @@
 //! task can exfiltrate anywhere. Endpoints, or a filtering proxy, keep egress controlled.
 //! **Example:** restricted `vpc-1` with `rtb-private` → `nat-a` (no appliance) → fires.
 
-use super::{Field, Rule, RuleId};
-use crate::evaluate::{Evaluation, Findings};
-use crate::finding::Severity;
+use super::Rule;
+use crate::evaluation::{Evaluation, Findings};
 use crate::model::Target;
+use crate::rule_id::RuleId;
 use crate::tags;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::EgressNotRestricted,
-    severity: Severity::High,
-    subject: &[Field::RouteTable],
     summary: "a restricted VPC routes a service subnet to the internet without destination control",
     check,
 };
@@ -65,8 +63,8 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::Topo;
     use crate::snapshot::AttachedAppliance;
+    use crate::testing::Topo;
 
     fn restricted(t: Topo) -> Topo {
         t.vpc_tag("reachguard:egress", "restricted")

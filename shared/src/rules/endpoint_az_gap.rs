@@ -5,16 +5,14 @@
 //! **Example:** `vpce-logs` only in `subnet-a` (us-east-1a), a service in `subnet-b`
 //! (us-east-1b) → fires for (`vpce-logs`, `us-east-1b`) with `add-endpoint-subnet subnet-b`.
 
-use super::{Field, Rule, RuleId};
-use crate::evaluate::{Evaluation, Findings};
-use crate::finding::Severity;
+use super::Rule;
+use crate::action::Action;
+use crate::evaluation::{Evaluation, Findings};
 use crate::paths::Via;
-use crate::remediation::Action;
+use crate::rule_id::RuleId;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::EndpointAzGap,
-    severity: Severity::Medium,
-    subject: &[Field::Endpoint, Field::AvailabilityZone],
     summary: "an interface endpoint that captures a service subnet's traffic has no subnet in that AZ",
     check,
 };
@@ -71,7 +69,7 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::Topo;
+    use crate::testing::Topo;
 
     #[test]
     fn fires_per_endpoint_and_missing_az() {

@@ -7,16 +7,14 @@
 //! fires with `enable-private-dns`; an S3 interface endpoint when S3 is only needed for ECR layers
 //! does not.
 
-use super::{Field, Rule, RuleId};
-use crate::evaluate::{Evaluation, Findings};
-use crate::finding::Severity;
+use super::Rule;
+use crate::action::Action;
+use crate::evaluation::{Evaluation, Findings};
 use crate::model::EndpointKind;
-use crate::remediation::Action;
+use crate::rule_id::RuleId;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::EndpointPrivateDnsDisabled,
-    severity: Severity::High,
-    subject: &[Field::Endpoint],
     summary: "an interface endpoint for a service's dependency has private DNS disabled",
     check,
 };
@@ -54,7 +52,7 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::Topo;
+    use crate::testing::Topo;
 
     #[test]
     fn fires_only_for_endpoints_a_service_could_use() {

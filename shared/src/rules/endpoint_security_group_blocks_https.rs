@@ -7,16 +7,14 @@
 //! **Example:** `sg-endpoint` admits 443 only from 10.9.0.0/16 → fires for (`vpce-logs`,
 //! `subnet-a`) with `allow-https-from-vpc`; a rule naming `sg-task` as source does not fire.
 
-use super::{Field, Rule, RuleId};
-use crate::evaluate::{Evaluation, Findings};
-use crate::finding::Severity;
+use super::Rule;
+use crate::action::Action;
+use crate::evaluation::{Evaluation, Findings};
 use crate::paths::{Break, Via};
-use crate::remediation::Action;
+use crate::rule_id::RuleId;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::EndpointSecurityGroupBlocksHttps,
-    severity: Severity::High,
-    subject: &[Field::Endpoint, Field::Subnet],
     summary: "an interface endpoint that captures a service subnet's traffic admits no TCP 443 from its tasks",
     check,
 };
@@ -65,8 +63,8 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{Topo, https_from_cidr};
     use crate::snapshot::{IpPermission, UserIdGroupPair};
+    use crate::testing::{Topo, https_from_cidr};
 
     fn from_group(group: &str) -> IpPermission {
         IpPermission {

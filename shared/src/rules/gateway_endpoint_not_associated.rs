@@ -7,17 +7,15 @@
 //! **Example:** `vpce-s3` on `rtb-other` only, tasks on `rtb-private` → fires for (`vpce-s3`,
 //! `rtb-private`) with `associate-gateway-endpoint`.
 
-use super::{Field, Rule, RuleId};
+use super::Rule;
 use crate::deps::GATEWAY_SERVICES;
-use crate::evaluate::{Evaluation, Findings};
-use crate::finding::Severity;
+use crate::evaluation::{Evaluation, Findings};
 use crate::model::EndpointKind;
 use crate::remediation;
+use crate::rule_id::RuleId;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::GatewayEndpointNotAssociated,
-    severity: Severity::Medium,
-    subject: &[Field::Endpoint, Field::RouteTable],
     summary: "the VPC has an S3/DynamoDB gateway endpoint but a service subnet's route table is not associated with it",
     check,
 };
@@ -74,8 +72,8 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remediation::Action;
-    use crate::rules::testing::Topo;
+    use crate::action::Action;
+    use crate::testing::Topo;
 
     const DENY_LAYERS: &str = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::my-bucket/*"}]}"#;
 

@@ -6,15 +6,13 @@
 //! **Example:** a policy allowing only `arn:aws:s3:::my-bucket/*` → fires; the AWS default full
 //! access policy does not. Endpoint policies are never changed automatically.
 
-use super::{Field, Rule, RuleId};
-use crate::evaluate::{Evaluation, Findings};
-use crate::finding::Severity;
+use super::Rule;
+use crate::evaluation::{Evaluation, Findings};
 use crate::paths::{Break, ecr_layer_bucket};
+use crate::rule_id::RuleId;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::GatewayEndpointPolicyBlocksEcrLayers,
-    severity: Severity::High,
-    subject: &[Field::Endpoint],
     summary: "an S3 gateway endpoint on an ECR-pulling subnet's route table denies the ECR layer bucket",
     check,
 };
@@ -47,7 +45,7 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::Topo;
+    use crate::testing::Topo;
 
     fn with_policy(policy: &str) -> Topo {
         Topo::endpoint_only().endpoint_mut("vpce-s3", |e| e.policy_document = Some(policy.into()))

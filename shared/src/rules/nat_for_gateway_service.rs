@@ -5,18 +5,16 @@
 //! **Example:** image layers pulled through `nat-a` with no S3 gateway endpoint → fires for
 //! (`vpc-1`, `s3`) with `create-gateway-endpoint` on the service route tables.
 
-use super::{Field, Rule, RuleId};
+use super::Rule;
 use crate::deps::GATEWAY_SERVICES;
-use crate::evaluate::{Evaluation, Findings};
-use crate::finding::Severity;
+use crate::evaluation::{Evaluation, Findings};
 use crate::model::{EndpointKind, Target};
 use crate::paths::Via;
 use crate::remediation;
+use crate::rule_id::RuleId;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::NatForGatewayService,
-    severity: Severity::Low,
-    subject: &[Field::Vpc, Field::Dependency],
     summary: "S3/DynamoDB traffic goes through a NAT gateway (billed per GB) and the VPC has no gateway endpoint for it",
     check,
 };
@@ -56,8 +54,8 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remediation::Action;
-    use crate::rules::testing::Topo;
+    use crate::action::Action;
+    use crate::testing::Topo;
 
     #[test]
     fn fires_for_nat_paths_without_endpoint() {

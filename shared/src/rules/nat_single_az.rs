@@ -7,16 +7,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Field, Rule, RuleId};
-use crate::evaluate::{Evaluation, Findings};
-use crate::finding::Severity;
+use super::Rule;
+use crate::evaluation::{Evaluation, Findings};
 use crate::model::{NatGateway, Target};
 use crate::paths::nat_break;
+use crate::rule_id::RuleId;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::NatSingleAz,
-    severity: Severity::Medium,
-    subject: &[Field::NatGateway],
     summary: "a zonal NAT gateway is the working default route of service subnets in other AZs",
     check,
 };
@@ -73,7 +71,7 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::Topo;
+    use crate::testing::Topo;
 
     #[test]
     fn zonal_nat_serving_other_azs() {

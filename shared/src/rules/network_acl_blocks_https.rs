@@ -6,15 +6,13 @@
 //! **Example:** `acl-test` on `subnet-a` allows inbound 0–1023 only → fires for (`acl-test`,
 //! `subnet-a`). ACLs are never changed automatically.
 
-use super::{Field, Rule, RuleId};
-use crate::evaluate::{Evaluation, Findings};
-use crate::finding::Severity;
+use super::Rule;
+use crate::evaluation::{Evaluation, Findings};
 use crate::paths::Break;
+use crate::rule_id::RuleId;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::NetworkAclBlocksHttps,
-    severity: Severity::High,
-    subject: &[Field::NetworkAcl, Field::Subnet],
     summary: "a network ACL on a service subnet's path denies HTTPS or its ephemeral return traffic",
     check,
 };
@@ -47,7 +45,7 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{Topo, acl_entry};
+    use crate::testing::{Topo, acl_entry};
 
     fn allow_all() -> Vec<crate::snapshot::NetworkAclEntry> {
         vec![
@@ -119,7 +117,7 @@ mod tests {
                     .with(|d| {
                         d.task_definitions[0].container_definitions.push(
                             crate::snapshot::ContainerDefinition {
-                                image: Some(crate::rules::testing::ECR_IMAGE.into()),
+                                image: Some(crate::testing::ECR_IMAGE.into()),
                                 ..Default::default()
                             },
                         )

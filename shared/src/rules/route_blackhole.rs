@@ -5,14 +5,12 @@
 //! **Example:** `rtb-private` 0.0.0.0/0 → deleted `nat-a` (blackhole) → fires for
 //! (`rtb-private`, `0.0.0.0/0`). Routes are never changed automatically.
 
-use super::{Field, Rule, RuleId};
-use crate::evaluate::{Evaluation, Findings};
-use crate::finding::Severity;
+use super::Rule;
+use crate::evaluation::{Evaluation, Findings};
+use crate::rule_id::RuleId;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::RouteBlackhole,
-    severity: Severity::Critical,
-    subject: &[Field::RouteTable, Field::Destination],
     summary: "a service subnet's route table has a blackhole route",
     check,
 };
@@ -42,7 +40,7 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{Topo, route};
+    use crate::testing::{Topo, route};
 
     fn blackhole(destination: &str, target: &str) -> crate::snapshot::Route {
         let mut r = route(destination, target);

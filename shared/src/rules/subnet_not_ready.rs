@@ -8,17 +8,15 @@
 
 use std::collections::BTreeMap;
 
-use super::{Field, Rule, RuleId};
+use super::Rule;
 use crate::deps::Dependencies;
-use crate::evaluate::{Evaluation, Findings};
-use crate::finding::Severity;
+use crate::evaluation::{Evaluation, Findings};
 use crate::paths::{self, Origin};
+use crate::rule_id::RuleId;
 use crate::tags;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::SubnetNotReady,
-    severity: Severity::Medium,
-    subject: &[Field::Subnet, Field::Dependency],
     summary: "a spare subnet tagged reachguard:workload=ecs cannot reach what its VPC's services need",
     check,
 };
@@ -75,7 +73,7 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::Topo;
+    use crate::testing::Topo;
 
     fn spare(t: Topo) -> Topo {
         t.subnet_tag("subnet-c", "reachguard:workload", "ecs")

@@ -5,18 +5,17 @@
 //! **Example:** `subnet-a`'s route table has no default route and no `ecr.dkr` endpoint → fires
 //! for `ecr.dkr` with the plan `create-interface-endpoint`; with a working NAT route it does not.
 
-use super::{Field, Rule, RuleId};
+use super::Rule;
+use crate::action::Action;
 use crate::deps::{GATEWAY_SERVICES, INTERNET};
-use crate::evaluate::{Evaluation, Findings, ServicePath};
-use crate::finding::Severity;
+use crate::evaluation::{Evaluation, Findings, ServicePath};
 use crate::model::EndpointKind;
 use crate::paths::{Break, capturing_interface_endpoint};
-use crate::remediation::{self, Action};
+use crate::remediation;
+use crate::rule_id::RuleId;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::UnreachableDependency,
-    severity: Severity::Critical,
-    subject: &[Field::Service, Field::Subnet, Field::Dependency],
     summary: "no path of RULES.md §2 from a service subnet to a dependency works",
     check,
 };
@@ -103,7 +102,7 @@ fn plan(eval: &Evaluation<'_>, p: &ServicePath<'_>) -> Vec<Action> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{Topo, acl_entry};
+    use crate::testing::{Topo, acl_entry};
 
     fn fires(t: Topo) -> Vec<String> {
         t.subjects(RuleId::UnreachableDependency)

@@ -6,15 +6,13 @@
 //! **Example:** `vpc-1` with `enableDnsHostnames: false` and `vpce-ecr-dkr` (private DNS) →
 //! fires; unknown attributes count as enabled.
 
-use super::{Field, Rule, RuleId};
-use crate::evaluate::{Evaluation, Findings};
-use crate::finding::Severity;
+use super::Rule;
+use crate::evaluation::{Evaluation, Findings};
 use crate::model::EndpointKind;
+use crate::rule_id::RuleId;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::VpcDnsDisabled,
-    severity: Severity::High,
-    subject: &[Field::Vpc],
     summary: "a VPC with interface endpoints (private DNS) has enableDnsSupport or enableDnsHostnames off",
     check,
 };
@@ -57,7 +55,7 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::Topo;
+    use crate::testing::Topo;
 
     #[test]
     fn fires_when_an_attribute_is_off_and_private_dns_is_in_use() {

@@ -11,7 +11,7 @@
 use crate::evaluate::evaluate;
 use crate::finding::Finding;
 use crate::model::Topology;
-use crate::rules::RuleId;
+use crate::rule_id::RuleId;
 use crate::snapshot::*;
 
 pub(crate) const ECR_IMAGE: &str = "111122223333.dkr.ecr.us-east-1.amazonaws.com/app:1";

@@ -1,0 +1,272 @@
+//! Configuration from the environment: [`Env`] reads variables (an error names the variable and
+//! what is wrong, [`ConfigError`]), and [`Settings`] is what the evaluating functions (the event
+//! functions and the sweep's worker) need. Read once per cold start; a function with a missing
+//! or malformed variable stops at start-up naming it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use reachguard_shared::action::ActionName;
+use reachguard_shared::aws::MemberRole;
+use reachguard_shared::lifecycle::{DEFAULT_MAX_ATTEMPTS_PER_DAY, DEFAULT_REMINDER_HOURS};
+use reachguard_shared::remediation::{Mode, RemediationPolicy};
+
+/// A configuration variable that is missing or unusable. The message names the variable, so a
+/// function that fails at start-up says exactly what to fix in its configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is unset or empty.
+    #[error("{variable} is required but not set")]
+    Missing {
+        /// The variable.
+        variable: &'static str,
+    },
+    /// A variable's value cannot be used.
+    #[error("{variable}={value:?}: {reason}")]
+    Invalid {
+        /// The variable.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Where configuration comes from: the process environment, or (in tests) any lookup function.
+/// Empty values count as unset.
+pub struct Env<F = fn(&str) -> Option<String>> {
+    lookup: F,
+}
+
+impl Env {
+    /// The process environment.
+    pub fn process() -> Self {
+        Env {
+            lookup: |name| std::env::var(name).ok(),
+        }
+    }
+
+    /// Fixed variables (tests and tools).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String> + use<>> {
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Env::from_fn(move |name: &str| map.get(name).cloned())
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    /// Variables from `lookup` (tests pass a map).
+    pub fn from_fn(lookup: F) -> Self {
+        Env { lookup }
+    }
+
+    /// The trimmed value of `variable`, `None` when unset or empty.
+    pub fn optional(&self, variable: &'static str) -> Option<String> {
+        (self.lookup)(variable)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    /// The value of `variable`, or [`ConfigError::Missing`].
+    pub fn required(&self, variable: &'static str) -> Result<String, ConfigError> {
+        self.optional(variable)
+            .ok_or(ConfigError::Missing { variable })
+    }
+
+    /// `variable` parsed with [`FromStr`]; `default` when unset.
+    pub fn parsed<T>(&self, variable: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        match self.optional(variable) {
+            None => Ok(default),
+            Some(value) => value.parse().map_err(|e: T::Err| ConfigError::Invalid {
+                variable,
+                reason: e.to_string(),
+                value,
+            }),
+        }
+    }
+
+    /// `variable` as a list (entries separated by commas and/or whitespace), each parsed;
+    /// `None` when unset.
+    pub fn list<T>(&self, variable: &'static str) -> Result<Option<Vec<T>>, ConfigError>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        let Some(value) = self.optional(variable) else {
+            return Ok(None);
+        };
+        value
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry.parse().map_err(|e: T::Err| ConfigError::Invalid {
+                    variable,
+                    value: value.clone(),
+                    reason: format!("{entry:?}: {e}"),
+                })
+            })
+            .collect::<Result<Vec<T>, _>>()
+            .map(Some)
+    }
+}
+
+/// The configuration of the functions that evaluate (INTERFACES.md, "Lambda functions and their
+/// configuration").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `REACHGUARD_MODE` (default `notify`) and `REACHGUARD_ALLOWED_ACTIONS` (default:
+    /// [`ActionName::DEFAULT_ALLOWED`]).
+    pub policy: RemediationPolicy,
+    /// `REACHGUARD_TOPIC_ARN` (required).
+    pub topic_arn: String,
+    /// `REACHGUARD_STATE_TABLE` (unset: no lifecycle, every finding is sent).
+    pub state_table: Option<String>,
+    /// `REACHGUARD_MEMBER_ROLE` and `REACHGUARD_EXTERNAL_ID` (unset: own account only).
+    pub member_role: Option<MemberRole>,
+    /// `REACHGUARD_IGNORE_PRINCIPALS`, as configured.
+    pub ignore_principals: Option<String>,
+    /// `REACHGUARD_REMINDER_HOURS` (default [`DEFAULT_REMINDER_HOURS`]).
+    pub reminder_hours: u32,
+    /// `REACHGUARD_REMEDIATION_ATTEMPTS_PER_DAY` (default [`DEFAULT_MAX_ATTEMPTS_PER_DAY`]): the
+    /// remediation attempts one finding gets in a rolling day (with the state table).
+    pub attempts_per_day: usize,
+}
+
+impl Settings {
+    /// Reads the settings; an error names the variable.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Settings, ConfigError> {
+        let member_role = env
+            .optional("REACHGUARD_MEMBER_ROLE")
+            .map(|name| MemberRole {
+                name,
+                external_id: env.optional("REACHGUARD_EXTERNAL_ID"),
+            });
+        let allowed: Vec<ActionName> = env
+            .list("REACHGUARD_ALLOWED_ACTIONS")?
+            .unwrap_or_else(|| ActionName::DEFAULT_ALLOWED.to_vec());
+        Ok(Settings {
+            policy: RemediationPolicy {
+                mode: env.parsed("REACHGUARD_MODE", Mode::Notify)?,
+                allowed: allowed.into_iter().collect(),
+            },
+            topic_arn: env.required("REACHGUARD_TOPIC_ARN")?,
+            state_table: env.optional("REACHGUARD_STATE_TABLE"),
+            member_role,
+            ignore_principals: env.optional("REACHGUARD_IGNORE_PRINCIPALS"),
+            reminder_hours: env.parsed("REACHGUARD_REMINDER_HOURS", DEFAULT_REMINDER_HOURS)?,
+            attempts_per_day: env.parsed(
+                "REACHGUARD_REMEDIATION_ATTEMPTS_PER_DAY",
+                DEFAULT_MAX_ATTEMPTS_PER_DAY,
+            )?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        Env::from_pairs(pairs)
+    }
+
+    #[test]
+    fn missing_and_invalid_values_name_the_variable() {
+        let e = env(&[("A", "  "), ("N", "x1")]);
+        assert_eq!(
+            e.required("A").unwrap_err().to_string(),
+            "A is required but not set"
+        );
+        let err = e.parsed::<u32>("N", 3).unwrap_err().to_string();
+        assert!(err.starts_with("N=\"x1\": "), "{err}");
+        assert_eq!(e.parsed::<u32>("UNSET", 3), Ok(3));
+    }
+
+    #[test]
+    fn lists_split_on_commas_and_spaces() {
+        let e = env(&[("L", " 1, 2  3,,"), ("B", "1,x")]);
+        assert_eq!(e.list::<u32>("L"), Ok(Some(vec![1, 2, 3])));
+        assert_eq!(e.list::<u32>("UNSET"), Ok(None));
+        assert!(
+            e.list::<u32>("B")
+                .unwrap_err()
+                .to_string()
+                .contains("\"x\"")
+        );
+    }
+    #[test]
+    fn settings_defaults_and_errors() {
+        let s = Settings::from_env(&env(&[("REACHGUARD_TOPIC_ARN", "arn:t")])).expect("settings");
+        assert_eq!(s.policy, RemediationPolicy::default());
+        assert_eq!(s.reminder_hours, 24);
+        assert_eq!(s.attempts_per_day, 3);
+        assert_eq!(s.member_role, None);
+
+        let missing = Settings::from_env(&env(&[])).unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            "REACHGUARD_TOPIC_ARN is required but not set"
+        );
+        let bad = Settings::from_env(&env(&[
+            ("REACHGUARD_TOPIC_ARN", "arn:t"),
+            ("REACHGUARD_MODE", "fix-it"),
+        ]))
+        .unwrap_err();
+        assert!(
+            bad.to_string().starts_with("REACHGUARD_MODE=\"fix-it\""),
+            "{bad}"
+        );
+        let bad = Settings::from_env(&env(&[
+            ("REACHGUARD_TOPIC_ARN", "arn:t"),
+            (
+                "REACHGUARD_ALLOWED_ACTIONS",
+                "enable-private-dns,delete-vpc",
+            ),
+        ]))
+        .unwrap_err();
+        assert!(bad.to_string().contains("delete-vpc"), "{bad}");
+    }
+
+    #[test]
+    fn settings_from_every_variable() {
+        let s = Settings::from_env(&env(&[
+            ("REACHGUARD_TOPIC_ARN", "arn:t"),
+            ("REACHGUARD_MODE", "dry-run"),
+            ("REACHGUARD_STATE_TABLE", "state"),
+            ("REACHGUARD_MEMBER_ROLE", "rg-member"),
+            ("REACHGUARD_EXTERNAL_ID", "x-1"),
+            (
+                "REACHGUARD_ALLOWED_ACTIONS",
+                "add-endpoint-subnet enable-private-dns",
+            ),
+            ("REACHGUARD_IGNORE_PRINCIPALS", "arn:aws:iam::1:role/rg-*"),
+            ("REACHGUARD_REMINDER_HOURS", "6"),
+            ("REACHGUARD_REMEDIATION_ATTEMPTS_PER_DAY", "1"),
+        ]))
+        .expect("settings");
+        assert_eq!(s.policy.mode, Mode::DryRun);
+        assert_eq!(s.state_table.as_deref(), Some("state"));
+        assert_eq!(
+            s.member_role,
+            Some(MemberRole {
+                name: "rg-member".into(),
+                external_id: Some("x-1".into())
+            })
+        );
+        assert_eq!(
+            s.policy.allowed,
+            BTreeSet::from([ActionName::AddEndpointSubnet, ActionName::EnablePrivateDns])
+        );
+        assert_eq!(s.reminder_hours, 6);
+        assert_eq!(s.attempts_per_day, 1);
+    }
+}
