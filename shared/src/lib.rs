@@ -28,3 +28,4 @@ pub mod remediation;
 pub mod rules;
 pub mod snapshot;
 pub mod tags;
+pub mod text;

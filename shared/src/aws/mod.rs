@@ -7,6 +7,7 @@
 //! - [`notify`]: publishes the notifications [`crate::notification`] builds, one per VPC;
 //! - [`remediate`]: applies remediation plans (RULES.md §4), idempotently, never deleting;
 //! - [`scan`]: collect + evaluate (+ notify), the live counterpart of `check`;
+//! - [`secrets`]: reads a Secrets Manager secret (the Slack webhook URL), never logging its value;
 //! - `guard` and `lambda` (feature `lambda`): the Lambda functions' pipeline and glue;
 //! - [`AdapterError`]: a failed call, naming the operation and the service's code and message.
 //!
@@ -24,6 +25,7 @@ pub mod lambda;
 pub mod notify;
 pub mod remediate;
 pub mod scan;
+pub mod secrets;
 pub mod state;
 
 pub use clients::{Accounts, ClientSettings, MemberRole};
@@ -32,4 +34,5 @@ pub use error::AdapterError;
 pub use notify::Notifier;
 pub use remediate::{Mode, Outcome, Policy, Remediation, Remediator};
 pub use scan::{Scan, ScanError, scan, scan_and_notify};
+pub use secrets::{SecretError, Secrets};
 pub use state::StateTable;
