@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
 use crate::rule_id::Severity;
-use crate::text::shorten;
+use crate::text::truncate;
 
 /// The longest subject SNS accepts.
 pub const MAX_SUBJECT: usize = 100;
@@ -194,7 +194,7 @@ impl Notification {
         if head.chars().count() <= MAX_SUBJECT {
             return head;
         }
-        shorten(&head, MAX_SUBJECT - 1)
+        truncate(&head, MAX_SUBJECT).into_owned()
     }
 
     /// The text for people: per transition what broke, why, what to do, and what was done.

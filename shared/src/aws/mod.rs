@@ -8,6 +8,7 @@
 //! - [`remediate`]: the EC2 executor of remediation plans, idempotent, never deleting;
 //! - [`state`]: the finding lifecycle's DynamoDB table;
 //! - [`organizations`]: the organisation's active accounts; [`queue`]: the sweep's work queue;
+//! - [`secrets`]: reads a Secrets Manager secret (the Slack webhook URL), never logging its value;
 //! - [`AdapterError`]: a failed call, naming the operation and the service's code and message.
 //!
 //! The pipeline that wires these for the Lambdas and the CLI is the `reachguard-pipeline`
@@ -24,6 +25,7 @@ pub mod notify;
 pub mod organizations;
 pub mod queue;
 pub mod remediate;
+pub mod secrets;
 pub mod state;
 
 /// The SDK configuration of one account and region, as the adapters take it.
@@ -36,4 +38,5 @@ pub use notify::Notifier;
 pub use organizations::Organization;
 pub use queue::WorkQueue;
 pub use remediate::Remediator;
+pub use secrets::{SecretError, Secrets};
 pub use state::StateTable;
