@@ -294,11 +294,14 @@ impl Guard {
         claim: &mut Claim,
     ) -> Result<(usize, usize, Vec<String>), EvaluationError> {
         let evaluated = at.evaluated;
-        if let Some(state) = &self.state
-            && trigger.event_name.as_deref() == Some("DeleteService")
-        {
-            // The service is gone: its open findings (wherever stored) are resolved.
-            for service in at.scope.services.iter().filter(|s| s.starts_with("arn:")) {
+        if let Some(state) = &self.state {
+            // A deleted service is gone: its open findings (wherever stored) are resolved.
+            for service in at
+                .scope
+                .deleted_services
+                .iter()
+                .filter(|s| s.starts_with("arn:"))
+            {
                 claim.extend(
                     state
                         .resolve_service(&evaluated.account, &evaluated.region, service, now())

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
+use crate::names::{VariantArray, public_names};
 use crate::rule_id::Severity;
 use crate::text::truncate;
 
@@ -17,8 +18,23 @@ use crate::text::truncate;
 pub const MAX_SUBJECT: usize = 100;
 
 /// What happened to a finding in this invocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::Display,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Status {
     /// Newly found.
     Opened,
@@ -34,29 +50,7 @@ pub enum Status {
     RemediationSkipped,
 }
 
-impl Status {
-    /// Every status, in the order subjects list them.
-    pub const ALL: [Status; 6] = [
-        Status::Opened,
-        Status::Resolved,
-        Status::Reminder,
-        Status::Remediated,
-        Status::RemediationFailed,
-        Status::RemediationSkipped,
-    ];
-
-    /// The public name (`remediation-failed`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Opened => "opened",
-            Status::Resolved => "resolved",
-            Status::Reminder => "reminder",
-            Status::Remediated => "remediated",
-            Status::RemediationFailed => "remediation-failed",
-            Status::RemediationSkipped => "remediation-skipped",
-        }
-    }
-}
+public_names!(Status, "status");
 
 /// What reachguard did (or planned) about a finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,10 +162,11 @@ impl Notification {
         self.transitions.iter().map(|t| t.finding.severity).min()
     }
 
-    /// Transitions per status, in [`Status::ALL`] order, statuses without any left out.
+    /// Transitions per status, in declaration order, statuses without any left out.
     fn counts(&self) -> Vec<(Status, usize)> {
-        Status::ALL
-            .into_iter()
+        Status::VARIANTS
+            .iter()
+            .copied()
             .map(|s| (s, self.transitions.iter().filter(|t| t.status == s).count()))
             .filter(|(_, n)| *n > 0)
             .collect()
@@ -387,7 +382,7 @@ mod tests {
     #[test]
     fn subject_never_exceeds_100_characters() {
         let mut n = one_vpc();
-        for (i, s) in Status::ALL.into_iter().enumerate() {
+        for (i, &s) in Status::VARIANTS.iter().enumerate() {
             n.transitions[i % 3].status = s;
             n.transitions.push(n.transitions[0].clone());
         }

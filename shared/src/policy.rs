@@ -10,7 +10,7 @@ use serde_json::Value;
 
 /// A parsed endpoint policy.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Policy {
+pub struct EndpointPolicy {
     statements: Vec<Statement>,
 }
 
@@ -43,9 +43,9 @@ impl Matcher {
     }
 }
 
-impl Policy {
+impl EndpointPolicy {
     /// Parses a policy document (the JSON text the API returns).
-    pub fn parse(document: &str) -> Result<Policy, String> {
+    pub fn parse(document: &str) -> Result<EndpointPolicy, String> {
         let value: Value = serde_json::from_str(document)
             .map_err(|e| format!("not a JSON policy document: {e}"))?;
         let statements = match value.get("Statement") {
@@ -58,7 +58,7 @@ impl Policy {
             .enumerate()
             .map(|(i, s)| Statement::parse(s).map_err(|e| format!("Statement[{i}]: {e}")))
             .collect::<Result<_, _>>()?;
-        Ok(Policy { statements })
+        Ok(EndpointPolicy { statements })
     }
 
     /// True when the policy allows `action` on `resource`.
@@ -159,7 +159,7 @@ mod tests {
     const LAYERS: &str = "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*";
 
     fn allows(policy: &str) -> bool {
-        Policy::parse(policy)
+        EndpointPolicy::parse(policy)
             .unwrap()
             .allows("s3:GetObject", LAYERS)
     }
@@ -233,7 +233,7 @@ mod tests {
             r#"{"Statement":[{"Effect":"Allow"}]}"#,
             r#"{"Statement":[{"Effect":"Allow","Action":7}]}"#,
         ] {
-            assert!(Policy::parse(bad).is_err(), "{bad:?}");
+            assert!(EndpointPolicy::parse(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -21,6 +21,9 @@ pub enum ScopeRule {
     ReachguardTaggedNetwork,
     /// The service the call names (with the subnets and groups it names).
     NamedService,
+    /// The service the request or response names, which the call deleted: as
+    /// [`ScopeRule::NamedService`], and its findings are resolved.
+    DeletedService,
     /// The tagged service (`resourceArn`), when a tag key starts with `reachguard:`.
     ReachguardTaggedService,
     /// The service in the native ECS event's `resources[0]`.
@@ -29,7 +32,7 @@ pub enum ScopeRule {
 
 /// One row of the catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Trigger {
+pub struct CatalogEntry {
     /// EventBridge `source`, e.g. `aws.ec2`.
     pub source: &'static str,
     /// EventBridge `detail-type`.
@@ -47,8 +50,8 @@ const fn api_call(
     event_name: &'static str,
     scope: ScopeRule,
     reevaluates: &'static str,
-) -> Trigger {
-    Trigger {
+) -> CatalogEntry {
+    CatalogEntry {
         source,
         detail_type: API_CALL_DETAIL_TYPE,
         event_name,
@@ -57,7 +60,7 @@ const fn api_call(
     }
 }
 
-const fn ec2(event_name: &'static str, reevaluates: &'static str) -> Trigger {
+const fn ec2(event_name: &'static str, reevaluates: &'static str) -> CatalogEntry {
     api_call(
         "aws.ec2",
         event_name,
@@ -66,7 +69,11 @@ const fn ec2(event_name: &'static str, reevaluates: &'static str) -> Trigger {
     )
 }
 
-const fn ecs(event_name: &'static str, scope: ScopeRule, reevaluates: &'static str) -> Trigger {
+const fn ecs(
+    event_name: &'static str,
+    scope: ScopeRule,
+    reevaluates: &'static str,
+) -> CatalogEntry {
     api_call("aws.ecs", event_name, scope, reevaluates)
 }
 
@@ -74,8 +81,8 @@ const fn ecs_native(
     detail_type: &'static str,
     event_name: &'static str,
     reevaluates: &'static str,
-) -> Trigger {
-    Trigger {
+) -> CatalogEntry {
+    CatalogEntry {
         source: "aws.ecs",
         detail_type,
         event_name,
@@ -95,7 +102,7 @@ const TAG_VPC: &str = "a reachguard: tag on a VPC, subnet or endpoint changed mo
                        or egress policy: that resource's VPC";
 
 /// Every trigger, in EVENTS.md order.
-pub const TRIGGERS: &[Trigger] = &[
+pub const TRIGGERS: &[CatalogEntry] = &[
     ec2(
         "CreateSubnet",
         "a new subnet (maybe tagged reachguard:workload=ecs): its VPC",
@@ -146,7 +153,7 @@ pub const TRIGGERS: &[Trigger] = &[
     ),
     ecs(
         "DeleteService",
-        ScopeRule::NamedService,
+        ScopeRule::DeletedService,
         "a service is gone: its open findings are resolved",
     ),
     ecs(
@@ -172,7 +179,11 @@ pub const TRIGGERS: &[Trigger] = &[
 ];
 
 /// The catalog row of an event, if it is a trigger.
-pub fn find_trigger(source: &str, detail_type: &str, event_name: &str) -> Option<&'static Trigger> {
+pub fn find_trigger(
+    source: &str,
+    detail_type: &str,
+    event_name: &str,
+) -> Option<&'static CatalogEntry> {
     TRIGGERS.iter().find(|trigger| {
         trigger.source == source
             && trigger.detail_type == detail_type

@@ -14,7 +14,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::catalog::{
-    API_CALL_DETAIL_TYPE, SCHEDULED_DETAIL_TYPE, SCHEDULED_SOURCE, ScopeRule, Trigger,
+    API_CALL_DETAIL_TYPE, CatalogEntry, SCHEDULED_DETAIL_TYPE, SCHEDULED_SOURCE, ScopeRule,
     find_trigger, source_of_event_source,
 };
 use super::decode::{Event, is_record};
@@ -218,7 +218,7 @@ fn classify_api_call(
 
 /// The scope of a trigger's event; an error when the trigger's own condition is not met.
 fn scope_of(
-    trigger: &Trigger,
+    trigger: &CatalogEntry,
     request: &Value,
     response: &Value,
     resources: &[String],
@@ -239,10 +239,14 @@ fn scope_of(
                 return Err(IgnoreReason::NoTaggedNetworkResource);
             }
         }
-        ScopeRule::NamedService => {
+        ScopeRule::NamedService | ScopeRule::DeletedService => {
             scope.add_named_resources(request);
             scope.add_named_resources(response);
-            scope.services.extend(named_service(request, response));
+            let service = named_service(request, response);
+            if trigger.scope == ScopeRule::DeletedService {
+                scope.deleted_services.extend(service.clone());
+            }
+            scope.services.extend(service);
         }
         ScopeRule::ReachguardTaggedService => {
             if !names_reachguard_tag(request) {

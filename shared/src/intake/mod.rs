@@ -20,7 +20,7 @@ pub mod decode;
 pub mod loop_guard;
 pub mod scope;
 
-pub use catalog::{TRIGGERS, Trigger, event_patterns};
+pub use catalog::{CatalogEntry, TRIGGERS, event_patterns};
 pub use classify::{Decision, IgnoreReason, classify};
 pub use decode::{Event, IntakeError, decode, decode_value};
 pub use loop_guard::{GuardMatch, LoopGuard, parse_principal_list};

@@ -54,6 +54,10 @@ pub struct Scope {
     /// Re-evaluate everything in the event's account and region (the sweep's scope).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub account_region: bool,
+    /// ECS services the event deleted (a subset of `services`): their open findings are
+    /// resolved, wherever they are stored.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub deleted_services: BTreeSet<String>,
 }
 
 /// A kind of network resource, recognised by the prefix of its id.

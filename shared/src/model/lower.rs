@@ -6,11 +6,11 @@ use rustc_hash::FxHashMap as HashMap;
 use super::index::Index;
 use super::{
     AclEntry, Endpoint, EndpointKind, Ingress, InternetGateway, Launch, NatGateway, NetworkAcl,
-    Route, RouteTable, SecurityGroup, Service, Subnet, Target, Topology, Vpc,
+    Route, RouteTable, RouteTarget, SecurityGroup, Service, Subnet, Topology, Vpc,
 };
 use crate::error::SnapshotError;
 use crate::net::{Ipv4Cidr, Ports};
-use crate::policy::Policy;
+use crate::policy::EndpointPolicy;
 use crate::snapshot::{self, Snapshot};
 use crate::tags::Tags;
 
@@ -225,17 +225,17 @@ fn route_table(t: &snapshot::RouteTable) -> RouteTable {
 }
 
 fn route(r: &snapshot::Route) -> Route {
-    let beyond = |kind, id: &String| Target::Beyond {
+    let beyond = |kind, id: &String| RouteTarget::Beyond {
         kind,
         id: id.clone(),
     };
     let target = if let Some(id) = &r.nat_gateway_id {
-        Target::NatGateway(id.clone())
+        RouteTarget::NatGateway(id.clone())
     } else if let Some(id) = &r.gateway_id {
         match id.split('-').next() {
-            _ if id == "local" => Target::Local,
-            Some("igw") => Target::InternetGateway(id.clone()),
-            Some("vpce") => Target::GatewayEndpoint(id.clone()),
+            _ if id == "local" => RouteTarget::Local,
+            Some("igw") => RouteTarget::InternetGateway(id.clone()),
+            Some("vpce") => RouteTarget::GatewayEndpoint(id.clone()),
             Some("vgw") => beyond("virtual private gateway", id),
             _ => beyond("gateway", id),
         }
@@ -254,9 +254,9 @@ fn route(r: &snapshot::Route) -> Route {
     } else if let Some(id) = &r.core_network_arn {
         beyond("core network", id)
     } else if let Some(id) = &r.egress_only_internet_gateway_id {
-        Target::EgressOnly(id.clone())
+        RouteTarget::EgressOnly(id.clone())
     } else {
-        Target::Unknown
+        RouteTarget::Unknown
     };
     let destination = r
         .destination_cidr_block
@@ -282,7 +282,7 @@ fn endpoint(i: usize, e: &snapshot::VpcEndpoint) -> Result<Endpoint, SnapshotErr
         .policy_document
         .as_deref()
         .filter(|d| !d.trim().is_empty())
-        .map(Policy::parse)
+        .map(EndpointPolicy::parse)
         .transpose()
         .map_err(|reason| SnapshotError::Shape {
             path: format!("VpcEndpoints[{i}].PolicyDocument"),

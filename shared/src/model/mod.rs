@@ -15,5 +15,5 @@ mod types;
 pub use lower::short_service_name;
 pub use types::{
     AclEntry, Endpoint, EndpointKind, Ingress, InternetGateway, Launch, NatGateway, NetworkAcl,
-    Route, RouteTable, SecurityGroup, Service, Subnet, Target, Topology, Vpc,
+    Route, RouteTable, RouteTarget, SecurityGroup, Service, Subnet, Topology, Vpc,
 };

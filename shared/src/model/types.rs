@@ -2,7 +2,7 @@
 
 use super::index::Index;
 use crate::net::{Ipv4Cidr, Ports};
-use crate::policy::Policy;
+use crate::policy::EndpointPolicy;
 use crate::snapshot;
 use crate::tags::Tags;
 
@@ -38,7 +38,7 @@ pub struct Subnet {
 
 /// Where a route sends traffic.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub enum RouteTarget {
     /// Within the VPC.
     Local,
     /// `igw-…`.
@@ -61,17 +61,17 @@ pub enum Target {
     Unknown,
 }
 
-impl Target {
+impl RouteTarget {
     /// The target's id (or `local`).
     pub fn id(&self) -> &str {
         match self {
-            Target::Local => "local",
-            Target::InternetGateway(id)
-            | Target::NatGateway(id)
-            | Target::GatewayEndpoint(id)
-            | Target::EgressOnly(id)
-            | Target::Beyond { id, .. } => id,
-            Target::Unknown => "(no target)",
+            RouteTarget::Local => "local",
+            RouteTarget::InternetGateway(id)
+            | RouteTarget::NatGateway(id)
+            | RouteTarget::GatewayEndpoint(id)
+            | RouteTarget::EgressOnly(id)
+            | RouteTarget::Beyond { id, .. } => id,
+            RouteTarget::Unknown => "(no target)",
         }
     }
 }
@@ -84,7 +84,7 @@ pub struct Route {
     /// True for the IPv4 default route `0.0.0.0/0`.
     pub is_default: bool,
     /// Where it goes.
-    pub target: Target,
+    pub target: RouteTarget,
     /// State `blackhole` (a deleted target).
     pub blackhole: bool,
 }
@@ -142,7 +142,7 @@ pub struct Endpoint {
     /// State as reported.
     pub state: String,
     /// Endpoint policy; `None` allows everything.
-    pub policy: Option<Policy>,
+    pub policy: Option<EndpointPolicy>,
     /// Gateway: associated route tables.
     pub route_tables: Vec<String>,
     /// Interface: subnets (one per AZ).

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::judge::ecr_layer_bucket;
 use super::{AclBlock, Break, Origin, Path, Via};
-use crate::model::{EndpointKind, Target, Topology};
+use crate::model::{EndpointKind, RouteTarget, Topology};
 
 /// A path in words, for findings: the steps tried and where it broke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,7 +57,7 @@ impl<'t> Path<'t> {
                     "{dependency} uses the default route 0.0.0.0/0 -> {}",
                     r.target.id()
                 ));
-                if let Target::NatGateway(id) = &r.target
+                if let RouteTarget::NatGateway(id) = &r.target
                     && let Some(nat) = topology.nat_gateway(id)
                 {
                     let mode = if nat.regional { "regional" } else { "zonal" };
@@ -66,7 +66,7 @@ impl<'t> Path<'t> {
                         nat.id, nat.state
                     ));
                 }
-                if let Target::Beyond { kind, id } = &r.target {
+                if let RouteTarget::Beyond { kind, id } = &r.target {
                     steps.push(format!(
                         "{kind} {id}: assumed to work (beyond what the VPC shows)"
                     ));

@@ -2,7 +2,7 @@
 
 use super::{AclBlock, Break, Origin};
 use crate::model::{
-    AclEntry, Endpoint, NatGateway, NetworkAcl, Route, RouteTable, Subnet, Target, Topology,
+    AclEntry, Endpoint, NatGateway, NetworkAcl, Route, RouteTable, RouteTarget, Subnet, Topology,
 };
 use crate::net::{Ipv4Cidr, Ports};
 
@@ -88,11 +88,11 @@ pub(super) fn default_route_break<'t>(
         return Some(Break::Blackhole(route));
     }
     match &route.target {
-        Target::NatGateway(id) => match topology.nat_gateway(id) {
+        RouteTarget::NatGateway(id) => match topology.nat_gateway(id) {
             None => Some(Break::NatMissing(id)),
             Some(nat) => nat_break(topology, nat),
         },
-        Target::InternetGateway(id) => {
+        RouteTarget::InternetGateway(id) => {
             if !igw_attached(topology, id, &origin.subnet.vpc) {
                 Some(Break::IgwNotAttached(id))
             } else if !origin.public_ip {
@@ -101,10 +101,11 @@ pub(super) fn default_route_break<'t>(
                 None
             }
         }
-        Target::Beyond { .. } => None,
-        Target::Local | Target::GatewayEndpoint(_) | Target::EgressOnly(_) | Target::Unknown => {
-            Some(Break::NoIpv4Target(route))
-        }
+        RouteTarget::Beyond { .. } => None,
+        RouteTarget::Local
+        | RouteTarget::GatewayEndpoint(_)
+        | RouteTarget::EgressOnly(_)
+        | RouteTarget::Unknown => Some(Break::NoIpv4Target(route)),
     }
 }
 
@@ -133,7 +134,7 @@ pub fn nat_break<'t>(topology: &Topology, nat: &'t NatGateway) -> Option<Break<'
         .and_then(RouteTable::default_route)
         .is_some_and(|r| {
             !r.blackhole
-                && matches!(&r.target, Target::InternetGateway(igw) if igw_attached(topology, igw, &nat.vpc))
+                && matches!(&r.target, RouteTarget::InternetGateway(igw) if igw_attached(topology, igw, &nat.vpc))
         });
     (!own_route_works).then_some(Break::NatWithoutInternet(nat))
 }

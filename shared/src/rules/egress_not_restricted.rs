@@ -8,7 +8,7 @@
 
 use super::Rule;
 use crate::evaluation::{Evaluation, Findings};
-use crate::model::Target;
+use crate::model::RouteTarget;
 use crate::rule_id::RuleId;
 use crate::tags;
 
@@ -32,8 +32,8 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
             continue;
         };
         let (why, nat) = match &route.target {
-            Target::InternetGateway(igw) => (format!("an internet gateway ({igw})"), None),
-            Target::NatGateway(id) => match topology.nat_gateway(id) {
+            RouteTarget::InternetGateway(igw) => (format!("an internet gateway ({igw})"), None),
+            RouteTarget::NatGateway(id) => match topology.nat_gateway(id) {
                 Some(nat) if nat.public && !nat.filtered => (
                     format!(
                         "public NAT gateway {id}, which has no destination-filtering appliance attached"

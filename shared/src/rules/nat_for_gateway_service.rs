@@ -8,7 +8,7 @@
 use super::Rule;
 use crate::deps::GATEWAY_SERVICES;
 use crate::evaluation::{Evaluation, Findings};
-use crate::model::{EndpointKind, Target};
+use crate::model::{EndpointKind, RouteTarget};
 use crate::paths::Via;
 use crate::remediation;
 use crate::rule_id::RuleId;
@@ -24,7 +24,7 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
         let Via::DefaultRoute(route) = p.path.via else {
             continue;
         };
-        let Target::NatGateway(nat) = &route.target else {
+        let RouteTarget::NatGateway(nat) = &route.target else {
             continue;
         };
         let dependency = p.dependency.as_str();

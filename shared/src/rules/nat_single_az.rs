@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Rule;
 use crate::evaluation::{Evaluation, Findings};
-use crate::model::{NatGateway, Target};
+use crate::model::{NatGateway, RouteTarget};
 use crate::paths::nat_break;
 use crate::rule_id::RuleId;
 
@@ -28,7 +28,8 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
         let route = topology
             .route_table_of(subnet)
             .and_then(|t| t.default_route());
-        let Some(Target::NatGateway(nat_id)) = route.filter(|r| !r.blackhole).map(|r| &r.target)
+        let Some(RouteTarget::NatGateway(nat_id)) =
+            route.filter(|r| !r.blackhole).map(|r| &r.target)
         else {
             continue;
         };

@@ -1,0 +1,5 @@
+//! The `reachguard` binary's tests, one binary: offline commands on the bundled examples, and the
+//! live commands against moto.
+
+mod live;
+mod offline;
