@@ -8,6 +8,7 @@
 //! - [`rules`]: the 13 rules (RULES.md §3), one module each, and [`evaluate`] to run them;
 //! - [`remediation`]: the plans of RULES.md §4 and their safety check;
 //! - [`intake`]: what an EC2/ECS API event means for re-evaluation;
+//! - [`whatif`]: the findings a change or a Terraform plan would open and resolve;
 //! - `aws` (feature `aws`): the SDK adapters that collect, notify and remediate.
 #![warn(missing_docs)]
 
@@ -28,3 +29,4 @@ pub mod remediation;
 pub mod rules;
 pub mod snapshot;
 pub mod tags;
+pub mod whatif;

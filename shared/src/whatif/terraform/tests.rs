@@ -1,0 +1,1 @@
+//! Table tests of plans applied to small snapshots.
