@@ -195,7 +195,7 @@ pub fn apply(doc: &Snapshot, changes: &[Change]) -> Result<Edited, WhatIfError> 
 
 /// A resource of the document, located by id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Resource {
+pub(crate) enum Resource {
     Vpc,
     Subnet,
     RouteTable,
@@ -221,7 +221,7 @@ enum Resource {
 }
 
 /// What `id` names in `doc`, if anything.
-fn locate(doc: &Snapshot, id: &str) -> Option<Resource> {
+pub(crate) fn locate(doc: &Snapshot, id: &str) -> Option<Resource> {
     if !id.starts_with("arn:")
         && let Some((base, rest)) = id.split_once(':')
     {
@@ -715,6 +715,130 @@ fn set(doc: &mut Snapshot, resource: &str, key: Key, value: &str) -> Result<Outc
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::whatif::compare;
+
+    const ENDPOINT_ONLY: &str = include_str!("../../../examples/endpoint-only-vpc.json");
+    const NAT_ONLY: &str = include_str!("../../../examples/nat-only-vpc.json");
+
+    const BROKEN: &str = include_str!("../../../examples/broken-vpc.json");
+
+    /// The keys of the findings a change (or, failing to parse as one, a deletion) opens and
+    /// resolves on an example.
+    fn impact(example: &str, change: &str) -> Result<(Vec<String>, Vec<String>), WhatIfError> {
+        let snapshot = Snapshot::from_json(example).expect("a bundled example");
+        let change = match change.parse::<Change>() {
+            Ok(change) => change,
+            Err(_) => Change::Delete(change.to_string()),
+        };
+        let impact = compare(&snapshot, apply(&snapshot, &[change])?)?;
+        let keys =
+            |findings: &[crate::finding::Finding]| findings.iter().map(|f| f.key()).collect();
+        Ok((keys(&impact.opened), keys(&impact.resolved)))
+    }
+
+    #[test]
+    fn every_key_changes_what_check_reports() {
+        let api = "arn:aws:ecs:us-east-1:111122223333:service/payments/api";
+        let moved_service = format!("{api}:subnets=subnet-0c4e1a7b2d3f500a1");
+        // (example, change, opened besides unreachable-dependency, resolved)
+        let cases: [(&str, &str, &[&str], &[&str]); 9] = [
+            (
+                ENDPOINT_ONLY,
+                "vpce-0c4e1a7b2d3f50002:private-dns=off",
+                &["endpoint-private-dns-disabled|vpce-0c4e1a7b2d3f50002"],
+                &[],
+            ),
+            (
+                ENDPOINT_ONLY,
+                "vpc-0c4e1a7b2d3f50001:dns-hostnames=off",
+                &["vpc-dns-disabled|vpc-0c4e1a7b2d3f50001"],
+                &[],
+            ),
+            (
+                ENDPOINT_ONLY,
+                "vpce-0c4e1a7b2d3f50s30:route-tables=rtb-0c4e1a7b2d3f50010",
+                &["gateway-endpoint-not-associated|vpce-0c4e1a7b2d3f50s30|rtb-0c4e1a7b2d3f50011"],
+                &[],
+            ),
+            (
+                ENDPOINT_ONLY,
+                "vpce-0c4e1a7b2d3f50001:security-groups=sg-0c4e1a7b2d3f50a01",
+                &[
+                    "endpoint-security-group-blocks-https|vpce-0c4e1a7b2d3f50001|subnet-0c4e1a7b2d3f500a1",
+                    "endpoint-security-group-blocks-https|vpce-0c4e1a7b2d3f50001|subnet-0c4e1a7b2d3f500b1",
+                ],
+                &[],
+            ),
+            (
+                ENDPOINT_ONLY,
+                "vpce-0c4e1a7b2d3f50001:subnets=subnet-0c4e1a7b2d3f500a1",
+                &["endpoint-az-gap|vpce-0c4e1a7b2d3f50001|us-east-1b"],
+                &[],
+            ),
+            (
+                ENDPOINT_ONLY,
+                "subnet-0c4e1a7b2d3f500b1:route-table=rtb-0c4e1a7b2d3f50010",
+                &["gateway-endpoint-not-associated|vpce-0c4e1a7b2d3f50s30|rtb-0c4e1a7b2d3f50010"],
+                &[],
+            ),
+            (
+                NAT_ONLY,
+                "rtb-0a5d2e8c1b4f60011:0.0.0.0/0:target=igw-0a5d2e8c1b4f60001",
+                &[],
+                &["nat-single-az|nat-0a5d2e8c1b4f60a01"],
+            ),
+            (
+                BROKEN,
+                "subnet-0b7f3c9d2e1a800b1:network-acl=acl-0b7f3c9d2e1a80001",
+                &[],
+                &["network-acl-blocks-https|acl-0b7f3c9d2e1a800b1|subnet-0b7f3c9d2e1a800b1"],
+            ),
+            (ENDPOINT_ONLY, &moved_service, &[], &[]),
+        ];
+        for (example, change, expected_opened, expected_resolved) in cases {
+            let (mut opened, resolved) =
+                impact(example, change).unwrap_or_else(|e| panic!("{change}: {e}"));
+            opened.retain(|key| !key.starts_with("unreachable-dependency"));
+            assert_eq!(opened, expected_opened, "{change}");
+            for key in expected_resolved {
+                assert!(resolved.iter().any(|r| r == key), "{change}: {resolved:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn changes_that_cannot_apply_are_errors_naming_the_input() {
+        let cases = [
+            (
+                "vpce-0c4e1a7b2d3f50002:route-table=rtb-0c4e1a7b2d3f50010",
+                "does not apply",
+            ),
+            (
+                "subnet-0c4e1a7b2d3f500a1:route-table=rtb-missing",
+                "rtb-missing is not in the snapshot",
+            ),
+            (
+                "subnet-0c4e1a7b2d3f500a1:route-table=sg-0c4e1a7b2d3f50e01",
+                "is not a route table",
+            ),
+            (
+                "vpce-0c4e1a7b2d3f50002:private-dns=maybe",
+                "expected on or off",
+            ),
+            (
+                "vpce-missing:private-dns=on",
+                "vpce-missing is not in the snapshot",
+            ),
+            (
+                "vpce-0c4e1a7b2d3f50001:security-groups=sg-a",
+                "sg-a is not in the snapshot",
+            ),
+        ];
+        for (change, expected) in cases {
+            let error = impact(ENDPOINT_ONLY, change).expect_err(change).to_string();
+            assert!(error.contains(expected), "{change}: {error}");
+        }
+    }
 
     #[test]
     fn change_syntax_reads_resource_key_and_value() {

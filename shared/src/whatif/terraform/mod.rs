@@ -96,6 +96,12 @@ impl Action {
 
 /// Parses a plan, naming the JSON path of the first problem.
 fn parse(text: &str) -> Result<Plan, WhatIfError> {
+    // serde would also read a positional array as a struct; a plan is an object.
+    if !text.trim_start().starts_with('{') {
+        return Err(WhatIfError::Plan(
+            "expected a JSON object with format_version and resource_changes".into(),
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -261,6 +267,14 @@ fn apply_one(
     before: &Attrs<'_>,
     after: &Attrs<'_>,
 ) -> Result<Snapshot, Skip> {
+    if !kind.linked && action != Action::Create {
+        let id = before.own_id(kind.id_key);
+        if !resources::in_snapshot(doc, kind, &id) {
+            return Err(Skip(format!(
+                "{id} is not in the snapshot (another account or region, or a stale snapshot?)"
+            )));
+        }
+    }
     let mut doc = doc.clone();
     match action {
         Action::Create => (kind.upsert)(&mut doc, after)?,

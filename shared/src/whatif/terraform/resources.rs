@@ -200,6 +200,17 @@ pub(crate) fn kind(resource_type: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.resource_type == resource_type)
 }
 
+/// True when the document holds the resource `id` of `kind`.
+pub(crate) fn in_snapshot(doc: &Snapshot, kind: &Kind, id: &str) -> bool {
+    if kind.resource_type == "aws_ecs_task_definition" {
+        doc.task_definitions
+            .iter()
+            .any(|t| t.task_definition_arn == id)
+    } else {
+        change::locate(doc, id).is_some()
+    }
+}
+
 fn prefixed(prefix: &str, address: &str) -> String {
     format!("{prefix}-<{address}>")
 }
@@ -1127,8 +1138,7 @@ fn task_definition_of(doc: &Snapshot, value: &str) -> String {
     doc.task_definitions
         .iter()
         .map(|t| t.task_definition_arn.as_str())
-        .filter(|arn| arn.ends_with(&revision) || arn.contains(&family))
-        .next_back()
+        .rfind(|arn| arn.ends_with(&revision) || arn.contains(&family))
         .map_or_else(|| arn(doc, &revision), str::to_string)
 }
 

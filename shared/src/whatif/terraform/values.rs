@@ -310,7 +310,9 @@ mod tests {
         ]);
         let from = node("module.vpc", "aws_route_table_association.a", Some("1"), "");
         let root = node("", "aws_route_table_association.a", None, "");
-        let cases: [(&Node, Value, Value, Result<Option<&str>, ()>); 7] = [
+        // (referring resource, references, after_unknown, the id expected or Err(()))
+        type Row<'n> = (&'n Node, Value, Value, Result<Option<&'static str>, ()>);
+        let cases: [Row<'_>; 7] = [
             (
                 &from,
                 json!(["aws_subnet.private", "count.index"]),
