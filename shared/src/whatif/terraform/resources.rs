@@ -267,6 +267,7 @@ fn vpc(doc: &mut Snapshot, a: &Attrs<'_>) -> Result<(), Skip> {
     let id = a.own_id("id");
     let cidr = a.string(&k("cidr_block"))?;
     let tags = a.tags();
+    let is_new = !doc.vpcs.iter().any(|v| v.vpc_id == id);
     match doc.vpcs.iter_mut().find(|v| v.vpc_id == id) {
         Some(v) => {
             v.cidr_block = cidr.or(v.cidr_block.take());
@@ -279,18 +280,18 @@ fn vpc(doc: &mut Snapshot, a: &Attrs<'_>) -> Result<(), Skip> {
             tags,
         }),
     }
-    set_vpc_dns(
-        doc,
-        &id,
-        Key::DnsSupport,
-        a.flag("enable_dns_support", true),
-    );
-    set_vpc_dns(
-        doc,
-        &id,
-        Key::DnsHostnames,
-        a.flag("enable_dns_hostnames", false),
-    );
+    // AWS defaults for a new VPC: DNS support on, DNS hostnames off; an update leaves what it
+    // does not state as it is.
+    for (key, attribute, default) in [
+        (Key::DnsSupport, "enable_dns_support", true),
+        (Key::DnsHostnames, "enable_dns_hostnames", false),
+    ] {
+        match a.values.get(attribute).and_then(Value::as_bool) {
+            Some(on) => set_vpc_dns(doc, &id, key, on),
+            None if is_new => set_vpc_dns(doc, &id, key, default),
+            None => {}
+        }
+    }
     Ok(())
 }
 

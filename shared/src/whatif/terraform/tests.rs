@@ -227,6 +227,27 @@ fn rows() -> Vec<(&'static str, &'static str, String, Expect)> {
             },
         ),
         (
+            "aws_vpc update that states no DNS attribute leaves them as they are",
+            NAT_ONLY,
+            plan(
+                vec![rc(
+                    "aws_vpc.main",
+                    &["update"],
+                    json!({"id": VPC}),
+                    json!({"id": VPC, "tags": {"Name": "orders"}}),
+                    json!({"enable_dns_hostnames": true}),
+                )],
+                &[],
+            ),
+            |e| {
+                e.snapshot.vpc_attributes.iter().any(|a| {
+                    a.vpc_id == VPC
+                        && a.enable_dns_hostnames.is_some_and(|b| b.value)
+                        && a.enable_dns_support.is_some_and(|b| b.value)
+                })
+            },
+        ),
+        (
             "aws_subnet create in a new VPC (unknown vpc_id resolved through configuration)",
             NAT_ONLY,
             plan(
