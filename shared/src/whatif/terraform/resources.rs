@@ -265,7 +265,7 @@ fn outcome(result: Outcome) -> Result<(), Skip> {
 
 fn vpc(doc: &mut Snapshot, a: &Attrs<'_>) -> Result<(), Skip> {
     let id = a.own_id("id");
-    let cidr = a.string(&k("cidr_block"))?;
+    let cidr = a.cidr(&k("cidr_block"))?;
     let tags = a.tags();
     let is_new = !doc.vpcs.iter().any(|v| v.vpc_id == id);
     match doc.vpcs.iter_mut().find(|v| v.vpc_id == id) {
@@ -307,7 +307,9 @@ fn subnet(doc: &mut Snapshot, a: &Attrs<'_>) -> Result<(), Skip> {
     let entry = Subnet {
         subnet_id: id.clone(),
         vpc_id: a.required("vpc_id")?,
-        cidr_block: a.required("cidr_block")?,
+        cidr_block: a
+            .cidr(&k("cidr_block"))?
+            .ok_or_else(|| Skip("cidr_block is known only after apply".into()))?,
         availability_zone: a.required("availability_zone")?,
         availability_zone_id: a.string(&k("availability_zone_id"))?,
         owner_id: None,
@@ -773,8 +775,8 @@ fn permission_at(a: &Attrs<'_>, at: &[Step<'_>], group: &str) -> Result<IpPermis
         .string(&path("protocol"))?
         .or(a.string(&path("ip_protocol"))?)
         .ok_or_else(|| Skip("the rule's protocol is known only after apply".into()))?;
-    let mut cidrs = a.strings(&path("cidr_blocks"))?;
-    cidrs.extend(a.string(&path("cidr_ipv4"))?);
+    let mut cidrs = a.cidrs(&path("cidr_blocks"))?;
+    cidrs.extend(a.cidr(&path("cidr_ipv4"))?);
     let mut groups = a.strings(&path("security_groups"))?;
     groups.extend(a.string(&path("source_security_group_id"))?);
     groups.extend(a.string(&path("referenced_security_group_id"))?);
@@ -935,7 +937,7 @@ fn acl_entry_at(a: &Attrs<'_>, at: &[Step<'_>], egress: bool) -> Result<NetworkA
             .unwrap_or_else(|| "deny".into())
             .to_ascii_lowercase(),
         egress,
-        cidr_block: a.string(&path("cidr_block"))?,
+        cidr_block: a.cidr(&path("cidr_block"))?,
         ipv6_cidr_block: a.string(&path("ipv6_cidr_block"))?,
         port_range,
     })

@@ -295,6 +295,21 @@ fn rows() -> Vec<(&'static str, &'static str, String, Expect)> {
             |e| skipped(e, "availability_zone is known only after apply"),
         ),
         (
+            "aws_subnet create with a CIDR that is not one: not evaluated",
+            NAT_ONLY,
+            plan(
+                vec![rc(
+                    "aws_subnet.bad",
+                    &["create"],
+                    no.clone(),
+                    json!({"cidr_block": "10.10.9.0/33", "vpc_id": VPC, "availability_zone": "us-east-1a"}),
+                    json!({"id": true}),
+                )],
+                &[],
+            ),
+            |e| skipped(e, "cidr_block \"10.10.9.0/33\""),
+        ),
+        (
             "aws_subnet delete: its route table association goes too",
             NAT_ONLY,
             plan(

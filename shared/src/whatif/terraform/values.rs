@@ -129,6 +129,12 @@ fn expression<'v>(expressions: &'v Value, path: &[Step<'_>]) -> &'v Value {
     })
 }
 
+fn checked_cidr(path: &[Step<'_>], cidr: &str) -> Result<(), Skip> {
+    cidr.parse::<crate::net::Ipv4Cidr>()
+        .map(|_| ())
+        .map_err(|reason| Skip(format!("{} {cidr:?}: {reason}", describe(path))))
+}
+
 fn describe(path: &[Step<'_>]) -> String {
     path.iter()
         .map(|s| match s {
@@ -246,6 +252,20 @@ impl<'p> Attrs<'p> {
             }
         }
         Ok(out)
+    }
+
+    /// An IPv4 CIDR attribute, checked (the model would reject the whole document otherwise).
+    pub fn cidr(&self, path: &[Step<'_>]) -> Result<Option<String>, Skip> {
+        let value = self.string(path)?;
+        value.iter().try_for_each(|c| checked_cidr(path, c))?;
+        Ok(value)
+    }
+
+    /// A list of IPv4 CIDRs, each checked.
+    pub fn cidrs(&self, path: &[Step<'_>]) -> Result<Vec<String>, Skip> {
+        let values = self.strings(path)?;
+        values.iter().try_for_each(|c| checked_cidr(path, c))?;
+        Ok(values)
     }
 
     /// A boolean attribute (`default` when absent or unknown).
