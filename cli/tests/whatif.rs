@@ -276,12 +276,8 @@ fn markdown_is_a_pull_request_comment() {
         "{out}"
     );
     // Every finding is followed by its fix.
-    for (i, line) in lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| l.starts_with("- **"))
-    {
-        assert!(lines[i + 1].starts_with("  - fix: "), "{out}");
+    for pair in lines.windows(2).filter(|pair| pair[0].starts_with("- **")) {
+        assert!(pair[1].starts_with("  - fix: "), "{out}");
     }
     assert!(
         out.contains("<details><summary>Applied (2)</summary>"),
