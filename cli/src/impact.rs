@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anstyle::Style;
 use reachguard_shared::finding::{Finding, Severity};
+use reachguard_shared::rules::Field;
 use reachguard_shared::whatif::{self, Impact, change::Change};
 
 use crate::check::{exit_code, parse_severity, printed, read_snapshot};
@@ -141,9 +142,15 @@ fn text(impact: &Impact) -> io::Result<()> {
     render::warnings(&impact.warnings)
 }
 
+/// Markdown text outside code spans: placeholder ids such as `vpce-<aws_vpc_endpoint.x>` must
+/// not read as HTML tags.
+fn escape(text: &str) -> String {
+    text.replace('<', "&lt;").replace('>', "&gt;")
+}
+
 /// A Markdown table cell: one line, no column breaks.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    escape(text).replace('|', "\\|").replace('\n', " ")
 }
 
 fn markdown_findings(out: &mut impl Write, findings: &[Finding]) -> io::Result<()> {
@@ -155,22 +162,32 @@ fn markdown_findings(out: &mut impl Write, findings: &[Finding]) -> io::Result<(
             .push(finding);
     }
     for (group, findings) in groups {
-        writeln!(out, "**{group}**\n")?;
+        writeln!(out, "**{}**\n", escape(&group))?;
         for f in findings {
-            let subject: Vec<&str> = f.subject().into_iter().map(|(_, v)| v).collect();
+            let subject: Vec<&str> = f
+                .subject()
+                .into_iter()
+                .filter(|(field, _)| *field != Field::Service)
+                .map(|(_, value)| value)
+                .collect();
             writeln!(
                 out,
                 "- **{}** `{}` {}: {}",
                 f.severity.as_str().to_uppercase(),
                 f.rule,
-                subject.join(" / "),
-                f.message
+                escape(&subject.join(" / ")),
+                escape(&f.message)
             )?;
             if f.remediation.is_empty() {
                 writeln!(out, "  - fix: manual")?;
             }
             for action in &f.remediation {
-                writeln!(out, "  - fix: {} (`{}`)", action.describe(), action.name())?;
+                writeln!(
+                    out,
+                    "  - fix: {} (`{}`)",
+                    escape(&action.describe()),
+                    action.name()
+                )?;
             }
         }
         writeln!(out)?;

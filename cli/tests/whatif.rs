@@ -271,7 +271,7 @@ fn markdown_is_a_pull_request_comment() {
     assert_eq!(findings.len(), 4, "{out}");
     assert!(
         findings.iter().any(|l| l.starts_with(
-            "- **HIGH** `endpoint-security-group-blocks-https` vpce-<aws_vpc_endpoint.ecr_dkr> / subnet-0a5d2e8c1b4f600a1: "
+            "- **HIGH** `endpoint-security-group-blocks-https` vpce-&lt;aws_vpc_endpoint.ecr_dkr&gt; / subnet-0a5d2e8c1b4f600a1: "
         )),
         "{out}"
     );
