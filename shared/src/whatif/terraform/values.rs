@@ -200,10 +200,26 @@ impl<'p> Attrs<'p> {
             return Ok(None);
         };
         match nodes.as_slice() {
-            [] => Err(self.unresolved(path, &references, "no resource of this plan")),
+            [] => match (path, self.only_vpc_of_module()) {
+                ([Step::Key("vpc_id")], Some(vpc)) => Ok(Some(vpc.id.clone())),
+                _ => Err(self.unresolved(path, &references, "no resource of this plan")),
+            },
             [node] => Ok(Some(node.id.clone())),
             _ => Err(self.unresolved(path, &references, "more than one resource")),
         }
+    }
+
+    /// The one VPC this resource's module instance creates, if it creates exactly one: what a
+    /// `vpc_id` passed through a `local` or variable of that module means (as in the common
+    /// VPC modules, where `vpc_id = local.vpc_id`).
+    fn only_vpc_of_module(&self) -> Option<&'p Node> {
+        let mut vpcs = self
+            .nodes
+            .0
+            .iter()
+            .filter(|n| n.module == self.node.module && n.resource.starts_with("aws_vpc."));
+        let vpc = vpcs.next()?;
+        vpcs.next().is_none().then_some(vpc)
     }
 
     /// The resource's own id on this side: `key` when known, else its id after apply.
@@ -352,6 +368,7 @@ mod tests {
                 Ok(Some("subnet-root")),
             ),
             (&root, json!(["var.subnet_id"]), json!(true), Err(())),
+            // a vpc_id through a local: the one VPC of the module (see the vpc_id test)
             (&root, json!(["aws_subnet.other"]), json!(true), Err(())),
             // computed by AWS and not configured: absent
             (&root, Value::Null, json!(true), Ok(None)),
@@ -378,6 +395,35 @@ mod tests {
                 Err(()) => assert!(got.is_err(), "{references}: {got:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_vpc_id_through_a_local_is_the_one_vpc_of_the_module() {
+        let one = Nodes(vec![
+            node("module.vpc", "aws_vpc.this", Some("0"), "vpc-<this>"),
+            node("", "aws_vpc.other", None, "vpc-<root>"),
+        ]);
+        let two = Nodes(vec![
+            node("module.vpc", "aws_vpc.a", None, "vpc-<a>"),
+            node("module.vpc", "aws_vpc.b", None, "vpc-<b>"),
+        ]);
+        let from = node("module.vpc", "aws_subnet.private", Some("0"), "");
+        let expressions = json!({"vpc_id": {"references": ["local.vpc_id"]},
+                                 "cidr_block": {"references": ["local.cidr"]}});
+        let unknown = json!({"vpc_id": true, "cidr_block": true});
+        let attrs = |nodes| Attrs {
+            values: &Value::Null,
+            unknown: &unknown,
+            expressions: &expressions,
+            node: &from,
+            nodes,
+        };
+        assert_eq!(
+            attrs(&one).string(&[Step::Key("vpc_id")]),
+            Ok(Some("vpc-<this>".to_string()))
+        );
+        assert!(attrs(&two).string(&[Step::Key("vpc_id")]).is_err());
+        assert!(attrs(&one).string(&[Step::Key("cidr_block")]).is_err());
     }
 
     #[test]
