@@ -7,7 +7,8 @@
 //! becomes that resource's **placeholder id**: the AWS prefix of its type and its address,
 //! e.g. `subnet-<aws_subnet.a>`, so the model files it as the right kind of resource. A
 //! reference to several instances (`count`/`for_each`) picks the instance with the referring
-//! resource's own index. An unknown value that is not configured is computed by AWS (a route's
+//! resource's own index; a `vpc_id` passed through a module `local` or variable is the one VPC
+//! that module instance creates, when it creates exactly one. An unknown value that is not configured is computed by AWS (a route's
 //! unused target fields) and counts as absent; one whose references lead to no resource of the
 //! plan cannot be resolved, and the resource is not evaluated.
 
