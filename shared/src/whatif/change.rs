@@ -806,6 +806,95 @@ mod tests {
         }
     }
 
+    /// The distinct rule ids of finding keys.
+    fn rules(keys: &[String]) -> Vec<&str> {
+        let mut rules: Vec<&str> = keys.iter().filter_map(|k| k.split('|').next()).collect();
+        rules.sort_unstable();
+        rules.dedup();
+        rules
+    }
+
+    #[test]
+    fn every_kind_of_resource_can_be_deleted() {
+        // (example, id, rules opened, rules resolved)
+        let cases: [(&str, &str, &[&str], &[&str]); 8] = [
+            (
+                ENDPOINT_ONLY,
+                "sg-0c4e1a7b2d3f50e01:ingress:0",
+                &[
+                    "endpoint-security-group-blocks-https",
+                    "unreachable-dependency",
+                ],
+                &[],
+            ),
+            (
+                ENDPOINT_ONLY,
+                "sg-0c4e1a7b2d3f50e01",
+                &[
+                    "endpoint-security-group-blocks-https",
+                    "unreachable-dependency",
+                ],
+                &[],
+            ),
+            (
+                BROKEN,
+                "acl-0b7f3c9d2e1a800b1:ingress:100",
+                &["unreachable-dependency"],
+                &[],
+            ),
+            (
+                BROKEN,
+                "acl-0b7f3c9d2e1a800b1",
+                &[],
+                &["network-acl-blocks-https", "unreachable-dependency"],
+            ),
+            (
+                NAT_ONLY,
+                "igw-0a5d2e8c1b4f60001",
+                &["unreachable-dependency"],
+                &["nat-for-gateway-service", "nat-single-az"],
+            ),
+            (
+                NAT_ONLY,
+                "rtb-0a5d2e8c1b4f60011:0.0.0.0/0",
+                &["unreachable-dependency"],
+                &[
+                    "egress-not-restricted",
+                    "nat-for-gateway-service",
+                    "nat-single-az",
+                ],
+            ),
+            (
+                NAT_ONLY,
+                "subnet-0a5d2e8c1b4f600c1",
+                &[],
+                &["subnet-not-ready"],
+            ),
+            (
+                NAT_ONLY,
+                "api",
+                &[],
+                &[
+                    "egress-not-restricted",
+                    "endpoint-private-dns-disabled",
+                    "gateway-endpoint-not-associated",
+                    "nat-for-gateway-service",
+                    "nat-single-az",
+                    "subnet-not-ready",
+                ],
+            ),
+        ];
+        for (example, id, expected_opened, expected_resolved) in cases {
+            let (opened, resolved) = impact(example, id).unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert_eq!(rules(&opened), expected_opened, "{id}");
+            assert_eq!(rules(&resolved), expected_resolved, "{id}");
+        }
+        let snapshot = Snapshot::from_json(NAT_ONLY).expect("a bundled example");
+        let vpc = apply(&snapshot, &[Change::Delete("vpc-0a5d2e8c1b4f60001".into())])
+            .expect("a known id");
+        assert!(vpc.applied.is_empty() && vpc.not_evaluated.len() == 1);
+    }
+
     #[test]
     fn changes_that_cannot_apply_are_errors_naming_the_input() {
         let cases = [
