@@ -118,15 +118,13 @@ fn exit_codes_follow_fail_on_and_bad_input() {
         ),
         // opens nothing
         (&["plan", NAT_ONLY, replace_nat, "--fail-on", "low"], 0),
-        // private DNS off opens a high finding: below critical, at high
+        // one endpoint subnet fewer opens a medium AZ gap: below high, at medium
         (
             &[
                 "impact",
                 ENDPOINT_ONLY,
                 "--change",
-                "vpce-0c4e1a7b2d3f50002:private-dns=off",
-                "--fail-on",
-                "critical",
+                "vpce-0c4e1a7b2d3f50001:subnets=subnet-0c4e1a7b2d3f500a1",
             ],
             0,
         ),
@@ -135,7 +133,9 @@ fn exit_codes_follow_fail_on_and_bad_input() {
                 "impact",
                 ENDPOINT_ONLY,
                 "--change",
-                "vpce-0c4e1a7b2d3f50002:private-dns=off",
+                "vpce-0c4e1a7b2d3f50001:subnets=subnet-0c4e1a7b2d3f500a1",
+                "--fail-on",
+                "medium",
             ],
             1,
         ),
