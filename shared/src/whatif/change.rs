@@ -174,13 +174,15 @@ pub fn apply(doc: &Snapshot, changes: &[Change]) -> Result<Edited, WhatIfError> 
                 resource,
                 key,
                 value,
-            } => set(&mut edited.snapshot, resource, *key, value).map_err(|e| match e {
-                SetError::Unknown(id) => WhatIfError::UnknownResource { id },
-                SetError::Invalid(reason) => WhatIfError::BadChange {
-                    change: change.to_string(),
-                    reason,
-                },
-            })?,
+            } => set(&mut edited.snapshot, resource, *key, value)
+                .map(|()| Outcome::Applied)
+                .map_err(|e| match e {
+                    SetError::Unknown(id) => WhatIfError::UnknownResource { id },
+                    SetError::Invalid(reason) => WhatIfError::BadChange {
+                        change: change.to_string(),
+                        reason,
+                    },
+                })?,
         };
         match outcome {
             Outcome::Applied => edited.applied.push(change.to_string()),
@@ -585,6 +587,7 @@ pub(crate) fn awsvpc(service: &mut EcsService) -> Option<&mut AwsVpcConfiguratio
         .as_mut()
 }
 
+/// The endpoint `id`, to modify.
 pub(crate) fn endpoint_mut<'d>(doc: &'d mut Snapshot, id: &str) -> Option<&'d mut VpcEndpoint> {
     doc.vpc_endpoints
         .iter_mut()
@@ -620,7 +623,8 @@ fn ids(doc: &Snapshot, value: &str) -> Result<Vec<String>, SetError> {
         .collect()
 }
 
-fn set(doc: &mut Snapshot, resource: &str, key: Key, value: &str) -> Result<Outcome, SetError> {
+/// Sets one attribute (every `--change` that fits its resource applies).
+fn set(doc: &mut Snapshot, resource: &str, key: Key, value: &str) -> Result<(), SetError> {
     let located = locate(doc, resource).ok_or_else(|| SetError::Unknown(resource.into()))?;
     let misfit = || {
         SetError::Invalid(format!(
@@ -709,7 +713,7 @@ fn set(doc: &mut Snapshot, resource: &str, key: Key, value: &str) -> Result<Outc
         }
         _ => return Err(misfit()),
     }
-    Ok(Outcome::Applied)
+    Ok(())
 }
 
 #[cfg(test)]
