@@ -1,7 +1,7 @@
 //! `reachguard check`: evaluate a snapshot file offline, print the findings, and exit 0 (nothing
 //! at or above `--fail-on`), 1 (such findings) or 2 (bad input).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -44,7 +44,8 @@ fn parse_rule(text: &str) -> Result<RuleId, String> {
     text.parse()
 }
 
-fn parse_severity(text: &str) -> Result<Severity, String> {
+/// Reads `--fail-on`.
+pub fn parse_severity(text: &str) -> Result<Severity, String> {
     text.parse()
 }
 
@@ -60,7 +61,17 @@ pub struct Args {
 
 /// Runs `check`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (name, text) = match &args.snapshot {
+    let (name, snapshot) = read_snapshot(args.snapshot.as_deref())?;
+    let topology = Topology::from_snapshot(&snapshot)
+        .with_context(|| format!("{name} is not a valid snapshot"))?;
+    let report = evaluate(&topology);
+    print(report, &args.report)
+}
+
+/// Reads a snapshot file (`-`: stdin; none: the bundled example) and returns its name for
+/// messages with the document.
+pub fn read_snapshot(path: Option<&Path>) -> anyhow::Result<(String, Snapshot)> {
+    let (name, text) = match path {
         None => {
             eprintln!("reachguard: no snapshot given, evaluating the bundled {BUNDLED_NAME}");
             (BUNDLED_NAME.to_string(), BUNDLED.to_string())
@@ -78,27 +89,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let snapshot = Snapshot::from_json(&text).with_context(|| {
         format!("{name} is not a valid snapshot (see the README's \"Snapshot file\" section)")
     })?;
-    let topology = Topology::from_snapshot(&snapshot)
-        .with_context(|| format!("{name} is not a valid snapshot"))?;
-    let report = evaluate(&topology);
-    print(report, &args.report)
+    Ok((name, snapshot))
+}
+
+/// A printed report's result: a reader that stopped early (`| head`) is not an error.
+pub fn printed(result: std::io::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write the report"),
+    }
+}
+
+/// Exit 1 when the worst finding is at least `fail_on`, else 0.
+pub fn exit_code(worst: Option<Severity>, fail_on: Severity) -> ExitCode {
+    if worst.is_some_and(|w| w.at_least(fail_on)) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Filters, prints and maps a report to the exit code.
 pub fn print(mut report: Report, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     report.retain_rules(&args.rules);
-    let printed = match args.format {
+    printed(match args.format {
         Format::Text => render::text(&report),
         Format::Json => render::json(&report),
-    };
-    match printed {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.context("cannot write the report")?,
-    }
-    let failing = report.worst().is_some_and(|w| w.at_least(args.fail_on));
-    Ok(if failing {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    })?;
+    Ok(exit_code(report.worst(), args.fail_on))
 }

@@ -5,8 +5,10 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod event;
+mod impact;
 #[cfg(feature = "aws")]
 mod live;
+mod plan;
 mod render;
 mod rules;
 
@@ -24,6 +26,10 @@ enum Command {
     Check(check::Args),
     /// Show what the event intake makes of an event file (one JSON line per event).
     Event(event::Args),
+    /// What deleting or changing resources would open and resolve (nothing is touched).
+    Impact(impact::Args),
+    /// What a Terraform JSON plan would open and resolve: a pull-request gate.
+    Plan(plan::Args),
     /// Print the rule catalog (Markdown).
     Rules,
     /// Print the EventBridge event patterns that select the trigger events.
@@ -44,6 +50,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Event(args) => event::run(args),
+        Command::Impact(args) => impact::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Rules => rules::run(),
         Command::Patterns => event::run_patterns(),
         #[cfg(feature = "aws")]

@@ -22,7 +22,7 @@ fn severity_style(severity: Severity) -> Style {
 }
 
 /// The group a finding is listed under: its service, else its VPC.
-fn group_of(finding: &Finding) -> String {
+pub fn group_of(finding: &Finding) -> String {
     match &finding.service {
         Some(service) if finding.rule.subject().contains(&Field::Service) => {
             format!("service {service} ({})", finding.vpc)
@@ -31,13 +31,13 @@ fn group_of(finding: &Finding) -> String {
     }
 }
 
-/// Writes the text report to stdout (warnings to stderr).
-pub fn text(report: &Report) -> io::Result<()> {
-    let mut out = anstream::stdout().lock();
+/// Writes findings grouped by service (VPC-wide ones by VPC): one line per finding with its
+/// subject, then the why and the fix.
+pub fn findings(out: &mut impl Write, findings: &[Finding]) -> io::Result<()> {
     let bold = Style::new().bold();
     let dim = Style::new().dimmed();
     let mut groups: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
-    for finding in &report.findings {
+    for finding in findings {
         groups.entry(group_of(finding)).or_default().push(finding);
     }
     for (group, findings) in &groups {
@@ -72,32 +72,48 @@ pub fn text(report: &Report) -> io::Result<()> {
         }
         writeln!(out)?;
     }
+    Ok(())
+}
+
+/// ` (1 critical, 2 high)`, or nothing when there are no findings.
+pub fn severity_counts(findings: &[Finding]) -> String {
     let counts: Vec<String> = Severity::VARIANTS
         .iter()
         .copied()
-        .map(|s| {
-            (
-                s,
-                report.findings.iter().filter(|f| f.severity == s).count(),
-            )
-        })
+        .map(|s| (s, findings.iter().filter(|f| f.severity == s).count()))
         .filter(|(_, n)| *n > 0)
         .map(|(s, n)| format!("{n} {s}"))
         .collect();
-    let s = &report.summary;
-    let detail = if counts.is_empty() {
+    if counts.is_empty() {
         String::new()
     } else {
         format!(" ({})", counts.join(", "))
-    };
+    }
+}
+
+/// Writes the text report to stdout (warnings to stderr).
+pub fn text(report: &Report) -> io::Result<()> {
+    let mut out = anstream::stdout().lock();
+    let bold = Style::new().bold();
+    findings(&mut out, &report.findings)?;
+    let s = &report.summary;
     writeln!(
         out,
-        "{bold}summary:{bold:#} {} services, {} subnets: {} findings{detail}, {} suppressed",
-        s.services, s.subnets, s.findings, s.suppressed
+        "{bold}summary:{bold:#} {} services, {} subnets: {} findings{}, {} suppressed",
+        s.services,
+        s.subnets,
+        s.findings,
+        severity_counts(&report.findings),
+        s.suppressed
     )?;
     out.flush()?;
+    warnings(&report.warnings)
+}
+
+/// Writes warnings to stderr.
+pub fn warnings(warnings: &[String]) -> io::Result<()> {
     let mut err = anstream::stderr().lock();
-    for warning in &report.warnings {
+    for warning in warnings {
         writeln!(err, "warning: {warning}")?;
     }
     Ok(())

@@ -13,6 +13,7 @@
 //! - [`rules`]: one module per rule, and [`evaluate`] to run them into a [`evaluate::Report`];
 //! - [`notification`], [`lifecycle`]: what is announced, and when;
 //! - [`intake`]: what an EC2/ECS API event means for re-evaluation;
+//! - [`whatif`]: the findings a change or a Terraform plan would open and resolve;
 //! - `aws` (feature `aws`): the SDK adapters that collect, notify, remediate and keep state —
 //!   nothing else. The pipeline that wires them for the Lambdas and the CLI is the
 //!   `reachguard-pipeline` crate.
@@ -43,3 +44,4 @@ pub mod tags;
 #[cfg(test)]
 mod testing;
 pub mod text;
+pub mod whatif;

@@ -5,3 +5,4 @@ mod engine_props;
 mod intake_fixtures;
 mod intake_proptest;
 mod layering;
+mod whatif;
