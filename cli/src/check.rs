@@ -1,7 +1,7 @@
 //! `reachguard check`: evaluate a snapshot file offline, print the findings, and exit 0 (nothing
 //! at or above `--fail-on`), 1 (such findings) or 2 (bad input).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -60,7 +60,15 @@ pub struct Args {
 
 /// Runs `check`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (name, text) = match &args.snapshot {
+    let (_, topology) = load(args.snapshot.as_deref())?;
+    let report = evaluate(&topology);
+    print(report, &args.report)
+}
+
+/// Reads and validates a snapshot file (`-`: stdin; `None`: the bundled example), returning the
+/// name to show for it and its topology.
+pub fn load(snapshot: Option<&Path>) -> anyhow::Result<(String, Topology)> {
+    let (name, text) = match snapshot {
         None => {
             eprintln!("reachguard: no snapshot given, evaluating the bundled {BUNDLED_NAME}");
             (BUNDLED_NAME.to_string(), BUNDLED.to_string())
@@ -80,8 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     let topology = Topology::from_snapshot(&snapshot)
         .with_context(|| format!("{name} is not a valid snapshot"))?;
-    let report = evaluate(&topology);
-    print(report, &args.report)
+    Ok((name, topology))
 }
 
 /// Filters, prints and maps a report to the exit code.

@@ -7,7 +7,9 @@ mod check;
 mod event;
 #[cfg(feature = "aws")]
 mod live;
+mod map;
 mod render;
+mod report;
 mod rules;
 
 /// reachguard: can your ECS services reach the AWS services they depend on?
@@ -24,6 +26,10 @@ enum Command {
     Check(check::Args),
     /// Show what the event intake makes of an event file (one JSON line per event).
     Event(event::Args),
+    /// Draw each VPC of a snapshot: AZs, subnets, endpoints, gateways and every service path.
+    Map(map::Args),
+    /// Write a self-contained HTML report of a snapshot: summary, maps and findings.
+    Report(report::Args),
     /// Print the rule catalog (Markdown).
     Rules,
     /// Print the EventBridge event patterns that select the trigger events.
@@ -44,6 +50,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Event(args) => event::run(args),
+        Command::Map(args) => map::run(args),
+        Command::Report(args) => report::run(args),
         Command::Rules => rules::run(),
         Command::Patterns => event::run_patterns(),
         #[cfg(feature = "aws")]

@@ -7,6 +7,7 @@
 //! - [`deps`], [`paths`]: what a service needs and how a subnet reaches it (RULES.md §1–2);
 //! - [`rules`]: the 13 rules (RULES.md §3), one module each, and [`evaluate`] to run them;
 //! - [`remediation`]: the plans of RULES.md §4 and their safety check;
+//! - [`map`], [`report`]: the per-VPC connectivity map (SVG, DOT, Mermaid) and the HTML report;
 //! - [`intake`]: what an EC2/ECS API event means for re-evaluation;
 //! - `aws` (feature `aws`): the SDK adapters that collect, notify and remediate.
 #![warn(missing_docs)]
@@ -19,12 +20,14 @@ pub mod evaluate;
 pub mod finding;
 pub mod intake;
 pub mod lifecycle;
+pub mod map;
 pub mod model;
 pub mod net;
 pub mod notification;
 pub mod paths;
 pub mod policy;
 pub mod remediation;
+pub mod report;
 pub mod rules;
 pub mod snapshot;
 pub mod tags;
