@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 use reachguard_shared::evaluate::Report;
 use reachguard_shared::finding::{Finding, Severity};
+use reachguard_shared::report;
 use reachguard_shared::rules::Field;
 
 fn severity_style(severity: Severity) -> Style {
@@ -20,16 +21,6 @@ fn severity_style(severity: Severity) -> Style {
     Style::new().fg_color(Some(color.into())).bold()
 }
 
-/// The group a finding is listed under: its service, else its VPC.
-fn group_of(finding: &Finding) -> String {
-    match &finding.service {
-        Some(service) if finding.rule.subject().contains(&Field::Service) => {
-            format!("service {service} ({})", finding.vpc)
-        }
-        _ => format!("{} (VPC-wide)", finding.vpc),
-    }
-}
-
 /// Writes the text report to stdout (warnings to stderr).
 pub fn text(report: &Report) -> io::Result<()> {
     let mut out = anstream::stdout().lock();
@@ -37,7 +28,10 @@ pub fn text(report: &Report) -> io::Result<()> {
     let dim = Style::new().dimmed();
     let mut groups: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
     for finding in &report.findings {
-        groups.entry(group_of(finding)).or_default().push(finding);
+        groups
+            .entry(report::group_of(finding))
+            .or_default()
+            .push(finding);
     }
     for (group, findings) in &groups {
         writeln!(out, "{bold}{group}{bold:#}")?;

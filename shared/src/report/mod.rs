@@ -193,7 +193,7 @@ fn finding_item(out: &mut String, n: usize, f: &Finding, anchor: Option<&str>) {
         .subject()
         .into_iter()
         .filter(|(field, _)| *field != Field::Service)
-        .map(|(field, value)| format!("{} {}", field.as_str(), value))
+        .map(|(_, value)| value.to_string())
         .collect();
     let _ = writeln!(
         out,
@@ -203,7 +203,7 @@ fn finding_item(out: &mut String, n: usize, f: &Finding, anchor: Option<&str>) {
         sev = f.severity,
         rule = f.rule,
         key = esc(&f.key()),
-        subject = esc(&subject.join(" · ")),
+        subject = esc(&subject.join(" / ")),
         message = esc(&f.message),
     );
     if let Some(path) = &f.path {
