@@ -71,10 +71,11 @@ struct SubnetBox {
     y: i64,
     height: i64,
     column: usize,
-    /// Line index → kind of line, in drawing order.
+    /// Its lines of text, top to bottom.
     lines: Vec<BoxLine>,
 }
 
+/// One line of text in a subnet box.
 enum BoxLine {
     Title,
     Address,
@@ -85,7 +86,8 @@ enum BoxLine {
     Rules,
 }
 
-/// Where a hop is entered (`x`, `y`) and whether from the right (a NAT badge in a subnet box).
+/// Where a path enters a hop: a node on the VPC edge from its left (`column: None`), a NAT
+/// gateway drawn in a subnet box of `column` from the box's right side.
 #[derive(Clone, Copy)]
 struct HopPoint {
     x: i64,
@@ -105,7 +107,7 @@ struct Layout {
     frame_bottom: i64,
     bus_y: i64,
     hops: BTreeMap<String, HopPoint>,
-    /// Path index → (subnet id, line y).
+    /// The y of each path's row, by index into [`VpcMap::paths`].
     rows: Vec<i64>,
 }
 
@@ -269,7 +271,7 @@ fn text(out: &mut String, x: i64, y: i64, attrs: &str, content: &str, width: i64
 }
 
 fn draw_vpc(out: &mut String, map: &VpcMap, layout: &Layout) {
-    let frame_w = layout.edge_x + EDGE_W + PAD - PAD;
+    let frame_w = layout.edge_x + EDGE_W;
     let _ = writeln!(
         out,
         r##"<g id="{}" class="vpc"><rect x="{PAD}" y="{PAD}" width="{frame_w}" height="{}" rx="10" fill="#f7f9fc" stroke="#5c6bc0" stroke-width="1.5"/>"##,
@@ -351,14 +353,14 @@ fn draw_vpc(out: &mut String, map: &VpcMap, layout: &Layout) {
 
 fn draw_legend(out: &mut String, x: i64, y: i64) {
     let items = [
-        (ENDPOINT_OK, "", "through an endpoint"),
-        (ROUTE_OK, "", "through NAT / internet gateway"),
-        (WARNED, "", "works, a finding applies"),
-        (BROKEN, "", "broken (× where it breaks)"),
+        (ENDPOINT_OK, "through an endpoint"),
+        (ROUTE_OK, "through NAT / internet gateway"),
+        (WARNED, "works, a finding applies"),
+        (BROKEN, "broken (× where it breaks)"),
     ];
     let mut cx = x;
     out.push_str(r#"<g class="legend">"#);
-    for (colour, _, label) in items {
+    for (colour, label) in items {
         let _ = write!(
             out,
             r#"<line x1="{cx}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3"/>"#,
