@@ -3,6 +3,7 @@
 //! their AZ, the VPC's edge nodes, the dependencies outside, and two edges per path (subnet → hop,
 //! hop → dependency) coloured by verdict, the first one labelled with the rule ids.
 
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use super::{HopNode, Verdict, VpcMap};
@@ -111,6 +112,7 @@ pub fn render(maps: &[VpcMap]) -> String {
                 quote(dependency)
             );
         }
+        let mut onward = BTreeSet::new();
         for path in &map.paths {
             let colour = map.colour(path);
             let mut label = format!("{} {}", path.service, path.dependency);
@@ -138,7 +140,10 @@ pub fn render(maps: &[VpcMap]) -> String {
                 quote(colour),
                 quote(&label)
             );
-            if path.hop.is_some() {
+            // Hop → dependency once per hop, dependency and colour: paths share it.
+            if path.hop.is_some()
+                && onward.insert((target.clone(), path.dependency.clone(), colour))
+            {
                 let style = if path.verdict == Verdict::Broken {
                     "dashed"
                 } else {

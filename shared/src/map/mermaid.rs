@@ -2,6 +2,7 @@
 //! per VPC and per AZ, the same nodes as [`super::dot`], and one edge pair per path coloured by
 //! verdict with `linkStyle`, the subnet → hop edge labelled with the rule ids.
 
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use super::{HopNode, Verdict, VpcMap};
@@ -84,6 +85,7 @@ pub fn render(maps: &[VpcMap]) -> String {
                 label(&[dependency])
             );
         }
+        let mut onward = BTreeSet::new();
         for path in &map.paths {
             let colour = map.colour(path);
             let mark = match path.verdict {
@@ -114,7 +116,10 @@ pub fn render(maps: &[VpcMap]) -> String {
                 "  linkStyle {links} stroke:{colour},stroke-width:2px"
             );
             links += 1;
-            if path.hop.is_some() {
+            // Hop → dependency once per hop, dependency and colour: paths share it.
+            if path.hop.is_some()
+                && onward.insert((target.clone(), path.dependency.clone(), colour))
+            {
                 let arrow = if path.verdict == Verdict::Broken {
                     "-.->"
                 } else {
