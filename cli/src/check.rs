@@ -61,9 +61,7 @@ pub struct Args {
 
 /// Runs `check`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (name, snapshot) = read_snapshot(args.snapshot.as_deref())?;
-    let topology = Topology::from_snapshot(&snapshot)
-        .with_context(|| format!("{name} is not a valid snapshot"))?;
+    let (_, topology) = load(args.snapshot.as_deref())?;
     let report = evaluate(&topology);
     print(report, &args.report)
 }
@@ -107,6 +105,15 @@ pub fn exit_code(worst: Option<Severity>, fail_on: Severity) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Reads and validates a snapshot file (`-`: stdin; `None`: the bundled example), returning the
+/// name to show for it and its topology.
+pub fn load(path: Option<&Path>) -> anyhow::Result<(String, Topology)> {
+    let (name, snapshot) = read_snapshot(path)?;
+    let topology = Topology::from_snapshot(&snapshot)
+        .with_context(|| format!("{name} is not a valid snapshot"))?;
+    Ok((name, topology))
 }
 
 /// Filters, prints and maps a report to the exit code.

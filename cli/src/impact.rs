@@ -157,7 +157,7 @@ fn markdown_findings(out: &mut impl Write, findings: &[Finding]) -> io::Result<(
     let mut groups: std::collections::BTreeMap<String, Vec<&Finding>> = Default::default();
     for finding in findings {
         groups
-            .entry(render::group_of(finding))
+            .entry(reachguard_shared::report::group_of(finding))
             .or_default()
             .push(finding);
     }

@@ -3,6 +3,7 @@
 //! `snapshot` only read; `remediate --apply` is the one command that changes anything.
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -15,6 +16,7 @@ use reachguard_shared::remediation::{Mode, RemediationPolicy};
 use reachguard_shared::rule_id::Severity;
 
 use crate::check::{self, ReportArgs};
+use crate::report;
 
 /// Where to look.
 #[derive(clap::Args)]
@@ -88,13 +90,19 @@ pub struct ScanArgs {
     target: AccountScope,
     #[command(flatten)]
     report: ReportArgs,
+    /// Also write the HTML report (summary, maps, every finding) to this file.
+    #[arg(long = "report", value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
-/// Runs `scan`: collect, evaluate, print like `check`.
+/// Runs `scan`: collect, evaluate, print like `check` (and write the HTML report if asked).
 pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let collection = args.target.collect(&runtime()?)?;
     let topology = Topology::from_snapshot(&collection.snapshot)
         .context("the collected resources do not form a valid snapshot")?;
+    if let Some(path) = &args.html {
+        report::write(&topology, &args.target.describe(), Some(path))?;
+    }
     check::print(evaluate(&topology), &args.report)
 }
 

@@ -8,8 +8,10 @@ mod event;
 mod impact;
 #[cfg(feature = "aws")]
 mod live;
+mod map;
 mod plan;
 mod render;
+mod report;
 mod rules;
 
 /// reachguard: can your ECS services reach the AWS services they depend on?
@@ -30,6 +32,10 @@ enum Command {
     Impact(impact::Args),
     /// What a Terraform JSON plan would open and resolve: a pull-request gate.
     Plan(plan::Args),
+    /// Draw each VPC of a snapshot: AZs, subnets, endpoints, gateways and every service path.
+    Map(map::Args),
+    /// Write a self-contained HTML report of a snapshot: summary, maps and findings.
+    Report(report::Args),
     /// Print the rule catalog (Markdown).
     Rules,
     /// Print the EventBridge event patterns that select the trigger events.
@@ -52,6 +58,8 @@ fn main() -> ExitCode {
         Command::Event(args) => event::run(args),
         Command::Impact(args) => impact::run(args),
         Command::Plan(args) => plan::run(args),
+        Command::Map(args) => map::run(args),
+        Command::Report(args) => report::run(args),
         Command::Rules => rules::run(),
         Command::Patterns => event::run_patterns(),
         #[cfg(feature = "aws")]

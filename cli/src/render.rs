@@ -9,6 +9,7 @@ use anstyle::{AnsiColor, Style};
 use reachguard_shared::evaluate::Report;
 use reachguard_shared::finding::Finding;
 use reachguard_shared::names::VariantArray;
+use reachguard_shared::report;
 use reachguard_shared::rule_id::{Field, Severity};
 
 fn severity_style(severity: Severity) -> Style {
@@ -21,16 +22,6 @@ fn severity_style(severity: Severity) -> Style {
     Style::new().fg_color(Some(color.into())).bold()
 }
 
-/// The group a finding is listed under: its service, else its VPC.
-pub fn group_of(finding: &Finding) -> String {
-    match &finding.service {
-        Some(service) if finding.rule.subject().contains(&Field::Service) => {
-            format!("service {service} ({})", finding.vpc)
-        }
-        _ => format!("{} (VPC-wide)", finding.vpc),
-    }
-}
-
 /// Writes findings grouped by service (VPC-wide ones by VPC): one line per finding with its
 /// subject, then the why and the fix.
 pub fn findings(out: &mut impl Write, findings: &[Finding]) -> io::Result<()> {
@@ -38,7 +29,10 @@ pub fn findings(out: &mut impl Write, findings: &[Finding]) -> io::Result<()> {
     let dim = Style::new().dimmed();
     let mut groups: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
     for finding in findings {
-        groups.entry(group_of(finding)).or_default().push(finding);
+        groups
+            .entry(report::group_of(finding))
+            .or_default()
+            .push(finding);
     }
     for (group, findings) in &groups {
         writeln!(out, "{bold}{group}{bold:#}")?;

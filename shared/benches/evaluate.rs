@@ -5,6 +5,7 @@
 //! about: a public subnet with a zonal NAT gateway, private subnets on a NAT route table, an S3
 //! gateway endpoint on one route table only, network ACLs, and two Fargate services over three
 //! AZs pulling from ECR. Run: `cargo bench -p reachguard-shared --bench evaluate`.
+//! `map/svg/10x` times drawing the 10× topology's map (every VPC, as `reachguard map` does).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use reachguard_shared::evaluate::evaluate;
 use reachguard_shared::evaluation::{Evaluation, Findings};
+use reachguard_shared::map;
 use reachguard_shared::model::Topology;
 use reachguard_shared::rules::RULES;
 use reachguard_shared::snapshot::*;
@@ -232,5 +234,33 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Building and drawing the map of every VPC of the 10× topology (the report's maps too).
+fn bench_map(c: &mut Criterion) {
+    let doc = synthetic(10);
+    let topology = Topology::from_snapshot(&doc).expect("synthetic topology is valid");
+    let draw = |t: &Topology| {
+        let report = evaluate(t);
+        let maps = map::build(&Evaluation::new(t), &report);
+        map::svg::render(&maps)
+    };
+    let start = Instant::now();
+    let svg = draw(&topology);
+    eprintln!(
+        "map 10x: {} VPCs, {} subnets -> {} KiB of SVG in {:?} (evaluation included)",
+        topology.vpcs.len(),
+        topology.subnets.len(),
+        svg.len() / 1024,
+        start.elapsed()
+    );
+    let mut group = c.benchmark_group("map");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
+    group.bench_with_input(BenchmarkId::new("svg", "10x"), &topology, |b, t| {
+        b.iter(|| draw(black_box(t)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_map);
 criterion_main!(benches);

@@ -12,6 +12,7 @@
 //!   finding, its safety check, and the decisions of a remediation run);
 //! - [`rules`]: one module per rule, and [`evaluate`] to run them into a [`evaluate::Report`];
 //! - [`notification`], [`lifecycle`]: what is announced, and when;
+//! - [`map`], [`report`]: the per-VPC connectivity map (SVG, DOT, Mermaid) and the HTML report;
 //! - [`intake`]: what an EC2/ECS API event means for re-evaluation;
 //! - [`whatif`]: the findings a change or a Terraform plan would open and resolve;
 //! - `aws` (feature `aws`): the SDK adapters that collect, notify, remediate and keep state —
@@ -30,6 +31,7 @@ pub mod evaluation;
 pub mod finding;
 pub mod intake;
 pub mod lifecycle;
+pub mod map;
 pub mod model;
 pub mod names;
 pub mod net;
@@ -37,6 +39,7 @@ pub mod notification;
 pub mod paths;
 pub mod policy;
 pub mod remediation;
+pub mod report;
 pub mod rule_id;
 pub mod rules;
 pub mod snapshot;

@@ -130,8 +130,19 @@ async fn scan_finds_exactly_the_expected_findings_in_each_reference_vpc() {
         assert_eq!(f["vpc"], broken.vpc.as_str());
     }
 
-    // The text report names the same findings, grouped, with the fix.
-    let out = reachguard(&account, &["scan", "--vpc", &broken.vpc], 1);
+    // The text report names the same findings, grouped, with the fix; `--report` also writes
+    // the HTML report of the same findings.
+    let html =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scan-{}.html", account.id));
+    let html_arg = html.to_str().expect("UTF-8 path");
+    let out = reachguard(
+        &account,
+        &["scan", "--vpc", &broken.vpc, "--report", html_arg],
+        1,
+    );
+    let page = std::fs::read_to_string(&html).expect("scan --report wrote the report");
+    assert_eq!(page.matches(r#"<li class="finding""#).count(), 5);
+    assert!(page.contains(&format!(r#"<g id="{}" class="vpc">"#, broken.vpc)));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("unreachable-dependency"), "{text}");
     assert!(text.contains("associate-gateway-endpoint"), "{text}");

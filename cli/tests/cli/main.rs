@@ -3,4 +3,6 @@
 
 mod live;
 mod offline;
+mod report;
+mod util;
 mod whatif;

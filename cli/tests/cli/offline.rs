@@ -1,33 +1,7 @@
 //! The real `reachguard` binary on the bundled examples and on bad input: exact findings (rule
 //! and subject) per example, exit codes, and the text format.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Runs `reachguard` with `args` in the repository root; on a failed assertion the caller
-/// prints `describe(&output)`.
-fn reachguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_reachguard"))
-        .args(args)
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the reachguard binary runs")
-}
-
-fn describe(args: &[&str], out: &Output) -> String {
-    format!(
-        "reachguard {}\nexit: {:?}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use crate::util::{describe, reachguard, repo};
 
 /// `check --format json` on a file: (exit code, ["rule subject…"]).
 fn findings(file: &str, extra: &[&str]) -> (i32, Vec<String>, serde_json::Value) {

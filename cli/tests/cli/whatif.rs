@@ -2,33 +2,9 @@
 //! no moto): exit codes, the JSON object (findings exactly as `check --format json` prints
 //! them), the text and Markdown layouts, and bad input (unknown ids, bad changes, not a plan).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
 use serde_json::{Value, json};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn reachguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_reachguard"))
-        .args(args)
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the reachguard binary runs")
-}
-
-fn describe(args: &[&str], out: &Output) -> String {
-    format!(
-        "reachguard {}\nexit: {:?}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use crate::util::{describe, reachguard, repo};
 
 /// Runs and checks the exit code; returns stdout.
 fn run(args: &[&str], code: i32) -> String {
