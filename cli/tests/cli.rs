@@ -301,9 +301,13 @@ fn readme_rule_table_is_the_generated_catalog() {
     );
 }
 
+/// A real payload of the team's fixtures (beside the repository; skipped on a clone without them).
 #[test]
-fn event_prints_one_line_per_event_and_rejects_non_events() {
-    let fixture = repo().join("../shared/fixtures/events/panther__CreateRoute__1.json");
+fn event_decides_a_team_fixture_and_honours_ignored_principals() {
+    let Some(team_fixtures) = reachguard_test_support::shared_folder("fixtures/events") else {
+        return;
+    };
+    let fixture = team_fixtures.join("panther__CreateRoute__1.json");
     let fixture = fixture.to_str().unwrap();
     let out = reachguard(&["event", fixture]);
     assert_eq!(
@@ -325,7 +329,10 @@ fn event_prints_one_line_per_event_and_rejects_non_events() {
     ]);
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(line["action"], "ignore", "{line}");
+}
 
+#[test]
+fn event_prints_one_line_per_event_and_rejects_non_events() {
     let log = repo().join("shared/tests/fixtures/events/cloudtrail__Records__failed-and-ok.json");
     let out = reachguard(&["event", log.to_str().unwrap()]);
     assert_eq!(
