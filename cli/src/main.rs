@@ -9,6 +9,7 @@ mod event;
 mod live;
 mod render;
 mod rules;
+mod schema;
 
 /// reachguard: can your ECS services reach the AWS services they depend on?
 #[derive(Parser)]
@@ -24,10 +25,12 @@ enum Command {
     Check(check::Args),
     /// Show what the event intake makes of an event file (one JSON line per event).
     Event(event::Args),
-    /// Print the rule catalog (Markdown).
-    Rules,
+    /// Print the rule catalog (Markdown), or explain one rule.
+    Rules(rules::Args),
     /// Print the EventBridge event patterns that select the trigger events.
     Patterns,
+    /// Print the JSON Schema of the findings, notification or snapshot document.
+    Schema(schema::Args),
     /// Evaluate an account/region live, through the AWS SDK (read-only).
     #[cfg(feature = "aws")]
     Scan(live::ScanArgs),
@@ -44,8 +47,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Event(args) => event::run(args),
-        Command::Rules => rules::run(),
+        Command::Rules(args) => rules::run(args),
         Command::Patterns => event::run_patterns(),
+        Command::Schema(args) => schema::run(args),
         #[cfg(feature = "aws")]
         Command::Scan(args) => live::scan(args),
         #[cfg(feature = "aws")]

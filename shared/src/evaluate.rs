@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashMap as HashMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::deps::{self, Dependencies};
@@ -180,7 +181,7 @@ impl Findings {
 }
 
 /// Totals of a report.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     /// In-scope services evaluated.
     pub services: usize,
@@ -192,8 +193,8 @@ pub struct Summary {
     pub suppressed: usize,
 }
 
-/// The result of an evaluation: the findings JSON of INTERFACES.md plus warnings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The result of an evaluation, written as the findings JSON (`docs/json.md`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     /// Findings, sorted by severity, rule, subject.
     pub findings: Vec<Finding>,

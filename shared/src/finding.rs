@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::paths::PathReport;
@@ -10,7 +11,9 @@ use crate::remediation::Action;
 use crate::rules::{Field, RuleId};
 
 /// Severity, most severe first (so sorting puts critical findings on top).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// An outage: tasks cannot start or work.
@@ -68,7 +71,7 @@ impl std::str::FromStr for Severity {
 }
 
 /// One finding (an entry of the findings JSON).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// Rule id.
     pub rule: RuleId,

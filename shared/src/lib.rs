@@ -13,6 +13,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod catalog;
 pub mod deps;
 pub mod error;
 pub mod evaluate;
@@ -26,5 +27,6 @@ pub mod paths;
 pub mod policy;
 pub mod remediation;
 pub mod rules;
+pub mod schema;
 pub mod snapshot;
 pub mod tags;

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, Severity};
@@ -16,7 +17,9 @@ use crate::finding::{Finding, Severity};
 pub const MAX_SUBJECT: usize = 100;
 
 /// What happened to a finding in this invocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Newly found.
@@ -58,9 +61,9 @@ impl Status {
 }
 
 /// What reachguard did (or planned) about a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RemediationNote {
-    /// The action's name (RULES.md §4).
+    /// The action's name (`enable-private-dns`, …).
     pub action: String,
     /// `applied`, `planned`, `skipped` or `failed`.
     pub outcome: String,
@@ -69,7 +72,7 @@ pub struct RemediationNote {
 }
 
 /// One finding's transition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Transition {
     /// What happened.
     pub status: Status,
@@ -81,7 +84,7 @@ pub struct Transition {
 }
 
 /// The event that caused the evaluation (both `null` for a scan or the sweep).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Trigger {
     /// CloudTrail `eventName`.
     pub event_name: Option<String>,
@@ -90,7 +93,7 @@ pub struct Trigger {
 }
 
 /// The notification of one VPC: the JSON under `default`, `sqs` and `lambda`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Notification {
     /// Account id.
     pub account: String,

@@ -5,6 +5,7 @@
 //! Evaluation returns a compact [`Path`] of references; text is only built ([`Path::report`])
 //! for the paths that end up in a finding.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
@@ -99,7 +100,7 @@ pub struct Path<'t> {
 }
 
 /// A path in words, for findings: the steps tried and where it broke.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PathReport {
     /// The capturing path, e.g. `default route 0.0.0.0/0 -> nat-0abc`.
     pub via: String,

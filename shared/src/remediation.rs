@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::evaluate::Evaluation;
@@ -15,7 +16,9 @@ use crate::paths;
 use crate::tags::Tags;
 
 /// One remediation action. Serialises as `{"action": "<name>", …ids}`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Action {
     /// ModifyVpcEndpoint AddRouteTableIds.

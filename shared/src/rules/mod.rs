@@ -1,7 +1,9 @@
 //! The rule catalog (RULES.md §3): the stable public ids in one table, and one module per rule.
 //!
-//! A rule is a pure function from an [`Evaluation`] to findings. Each module documents what it
-//! checks, why it matters and an example, and carries its own table-driven tests.
+//! A rule is a pure function from an [`Evaluation`] to findings. Each module carries its own
+//! table-driven tests, and its doc explains it in four `## ` sections — What it checks, Why it
+//! matters, Example, Remediation — which the build script copies out for
+//! [`RuleId::explanation`]: the text of `reachguard rules --explain` and `docs/rules.md`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -106,6 +108,16 @@ macro_rules! rule_ids {
             /// The rule's definition.
             pub fn rule(self) -> &'static Rule {
                 match self { $(RuleId::$variant => &$module::RULE,)* }
+            }
+
+            /// What the rule checks, why it matters, an example and its remediation: the `## `
+            /// sections of its module's doc, as Markdown (copied out by `build.rs`).
+            pub fn explanation(self) -> &'static str {
+                match self {
+                    $(RuleId::$variant => include_str!(concat!(
+                        env!("OUT_DIR"), "/rule_docs/", stringify!($module), ".md"
+                    )),)*
+                }
             }
         }
     };
