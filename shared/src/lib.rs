@@ -8,6 +8,7 @@
 //! - [`rules`]: the 13 rules (RULES.md §3), one module each, and [`evaluate`] to run them;
 //! - [`remediation`]: the plans of RULES.md §4 and their safety check;
 //! - [`intake`]: what an EC2/ECS API event means for re-evaluation;
+//! - [`catalog`], [`schema`]: the rule reference and the JSON Schemas generated into `docs/`;
 //! - `aws` (feature `aws`): the SDK adapters that collect, notify and remediate.
 #![warn(missing_docs)]
 

@@ -16,6 +16,7 @@ pub const REQUIRE_SHARED: &str = "REACHGUARD_CI";
 /// When it does not: `None`, after one line on stderr naming the test and the folder — or, with
 /// `REACHGUARD_CI=1`, a panic, so that CI cannot pass without reading it. The line is written to
 /// the process's stderr directly: `eprintln!` would be captured, and hidden, for a passing test.
+#[track_caller]
 pub fn shared_folder(relative: &str) -> Option<PathBuf> {
     let required = std::env::var_os(REQUIRE_SHARED).is_some_and(|value| value == "1");
     match presence(&beside_repository(relative), required) {
@@ -28,12 +29,11 @@ pub fn shared_folder(relative: &str) -> Option<PathBuf> {
     }
 }
 
-/// `<repository>/../shared/<relative>` (this crate sits at `<repository>/test-support`).
+/// `<repository>/../shared/<relative>`: this crate sits at `<repository>/test-support`.
 fn beside_repository(relative: &str) -> PathBuf {
-    let repository = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new(".."));
-    repository.join("../shared").join(relative)
+    let this_crate = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let beside = this_crate.ancestors().nth(2).unwrap_or(Path::new("../.."));
+    beside.join("shared").join(relative)
 }
 
 /// What a test does about a folder it reads.
