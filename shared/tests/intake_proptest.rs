@@ -3,7 +3,6 @@
 use std::{
     fs,
     path::{Path, PathBuf},
-    sync::LazyLock,
 };
 
 use proptest::prelude::*;
@@ -12,16 +11,15 @@ use serde_json::{Map, Value};
 
 const OWN_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events");
 
-/// The payloads of our own fixtures and, when they are beside the repository, of the team's: read
-/// once, not on every case.
-static REAL_PAYLOADS: LazyLock<Vec<Value>> = LazyLock::new(|| {
+/// The payloads of our own fixtures and, when they are beside the repository, of the team's.
+fn real_payloads() -> Vec<Value> {
     let team = reachguard_test_support::shared_folder("fixtures/events");
     [Some(PathBuf::from(OWN_FIXTURES)), team]
         .into_iter()
         .flatten()
         .flat_map(|dir| payloads_in(&dir))
         .collect()
-});
+}
 
 /// Keys the intake reads, so arbitrary objects reach its deeper branches.
 const KEYS: &[&str] = &[
@@ -209,20 +207,24 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
         let _ = intake::decide(&bytes, &guard());
     }
+}
 
-    #[test]
-    fn mutated_real_payloads_never_panic(
+/// The payloads are read once, before the cases (and a missing team folder is reported once).
+#[test]
+fn mutated_real_payloads_never_panic() {
+    let payloads = real_payloads();
+    assert!(!payloads.is_empty(), "no fixtures in {OWN_FIXTURES}");
+    proptest!(ProptestConfig::with_cases(2000), |(
         pick in any::<prop::sample::Index>(),
         mutations in prop::collection::vec(
             (prop::collection::vec(any::<usize>(), 0..8), mutation()), 1..6),
-    ) {
-        prop_assume!(!REAL_PAYLOADS.is_empty());
-        let mut payload = pick.get(&REAL_PAYLOADS).clone();
+    )| {
+        let mut payload = pick.get(&payloads).clone();
         for (path, mutation) in mutations {
             mutate(&mut payload, &path, mutation);
             decide_value(payload.clone());
         }
-    }
+    });
 }
 
 #[test]
