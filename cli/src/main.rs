@@ -13,6 +13,7 @@ mod plan;
 mod render;
 mod report;
 mod rules;
+mod schema;
 
 /// reachguard: can your ECS services reach the AWS services they depend on?
 #[derive(Parser)]
@@ -36,10 +37,12 @@ enum Command {
     Map(map::Args),
     /// Write a self-contained HTML report of a snapshot: summary, maps and findings.
     Report(report::Args),
-    /// Print the rule catalog (Markdown).
-    Rules,
+    /// Print the rule catalog (Markdown), or explain one rule.
+    Rules(rules::Args),
     /// Print the EventBridge event patterns that select the trigger events.
     Patterns,
+    /// Print the JSON Schema of the findings, notification or snapshot document.
+    Schema(schema::Args),
     /// Evaluate an account/region live, through the AWS SDK (read-only).
     #[cfg(feature = "aws")]
     Scan(live::ScanArgs),
@@ -60,8 +63,9 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Map(args) => map::run(args),
         Command::Report(args) => report::run(args),
-        Command::Rules => rules::run(),
+        Command::Rules(args) => rules::run(args),
         Command::Patterns => event::run_patterns(),
+        Command::Schema(args) => schema::run(args),
         #[cfg(feature = "aws")]
         Command::Scan(args) => live::scan(args),
         #[cfg(feature = "aws")]

@@ -2,12 +2,15 @@
 //! module: which findings propose an action, and whether it is safe, is
 //! [`crate::remediation`]'s; applying it is the EC2 adapter's.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::names::public_names;
 
 /// One remediation action. Serialises as `{"action": "<name>", …ids}`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Action {
     /// ModifyVpcEndpoint AddRouteTableIds.

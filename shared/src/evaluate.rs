@@ -1,6 +1,7 @@
 //! Running the rules over a topology: suppression by `reachguard:exempt`, ordering, and the
 //! [`Report`] that `check`, `scan` and the Lambdas print or send.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::evaluation::{Evaluation, Findings};
@@ -10,7 +11,7 @@ use crate::rule_id::{Field, RuleId, Severity};
 use crate::rules;
 
 /// Totals of a report.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     /// In-scope services evaluated.
     pub services: usize,
@@ -22,8 +23,8 @@ pub struct Summary {
     pub suppressed: usize,
 }
 
-/// The result of an evaluation: the findings JSON of INTERFACES.md plus warnings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The result of an evaluation, written as the findings JSON (`docs/json.md`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     /// Findings, sorted by severity, rule, subject.
     pub findings: Vec<Finding>,

@@ -1,6 +1,7 @@
 //! A finding: one rule firing on one subject, with the why (message and path) and the what to do
 //! (remediation plan). Serialises to the findings JSON of INTERFACES.md.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
@@ -8,7 +9,7 @@ use crate::paths::PathReport;
 use crate::rule_id::{Field, RuleId, Severity};
 
 /// One finding (an entry of the findings JSON).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// Rule id.
     pub rule: RuleId,

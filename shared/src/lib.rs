@@ -18,12 +18,14 @@
 //! - `aws` (feature `aws`): the SDK adapters that collect, notify, remediate and keep state —
 //!   nothing else. The pipeline that wires them for the Lambdas and the CLI is the
 //!   `reachguard-pipeline` crate.
+//! - [`rule_docs`], [`schema`]: the rule reference and the JSON Schemas generated into `docs/`;
 #![warn(missing_docs)]
 
 pub mod account;
 pub mod action;
 #[cfg(feature = "aws")]
 pub mod aws;
+
 pub mod deps;
 pub mod error;
 pub mod evaluate;
@@ -40,8 +42,10 @@ pub mod paths;
 pub mod policy;
 pub mod remediation;
 pub mod report;
+pub mod rule_docs;
 pub mod rule_id;
 pub mod rules;
+pub mod schema;
 pub mod snapshot;
 pub mod tags;
 #[cfg(test)]

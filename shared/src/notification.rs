@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
@@ -32,6 +33,7 @@ pub const MAX_SUBJECT: usize = 100;
     strum::IntoStaticStr,
     strum::VariantArray,
     strum::Display,
+    JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
@@ -53,9 +55,9 @@ pub enum Status {
 public_names!(Status, "status");
 
 /// What reachguard did (or planned) about a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RemediationNote {
-    /// The action's name (RULES.md §4).
+    /// The action's name (`enable-private-dns`, …).
     pub action: String,
     /// `applied`, `planned`, `skipped` or `failed`.
     pub outcome: String,
@@ -64,7 +66,7 @@ pub struct RemediationNote {
 }
 
 /// One finding's transition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Transition {
     /// What happened.
     pub status: Status,
@@ -87,7 +89,7 @@ impl Transition {
 }
 
 /// The event that caused the evaluation (both `null` for a scan or the sweep).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Trigger {
     /// CloudTrail `eventName`.
     pub event_name: Option<String>,
@@ -96,7 +98,7 @@ pub struct Trigger {
 }
 
 /// The notification of one VPC: the JSON under `default`, `sqs` and `lambda`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Notification {
     /// Account id.
     pub account: String,

@@ -3,6 +3,7 @@
 //! [`crate::rules`], one file per rule; what its id promises to the outside (the findings JSON,
 //! SNS attributes, suppression tags, `--rule`) is fixed here, in one table.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::names::public_names;
@@ -19,6 +20,7 @@ use crate::names::public_names;
     Hash,
     Serialize,
     Deserialize,
+    JsonSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
     strum::Display,
@@ -83,10 +85,11 @@ public_names!(Field, "subject field");
 
 macro_rules! rule_ids {
     ($($variant:ident => $id:literal, $severity:ident, [$($field:ident),*];)*) => {
-        /// The stable public rule ids (in catalog order), each with its severity and subject.
+        /// The rule's stable id (`docs/rules.md`); in catalog order, each with its severity and
+        /// subject.
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-            strum::IntoStaticStr, strum::VariantArray, strum::Display,
+            JsonSchema, strum::IntoStaticStr, strum::VariantArray, strum::Display,
         )]
         pub enum RuleId {
             $(

@@ -6,12 +6,13 @@
 //! collector builds the same document from SDK responses, so `scan` and `check` evaluate
 //! identical models by construction. Unknown keys are ignored; missing keys mean "none".
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SnapshotError;
 
 /// The whole snapshot file.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct Snapshot {
     /// `Region` (optional): otherwise derived from the subnets' availability zones.
@@ -83,7 +84,7 @@ impl Snapshot {
 }
 
 /// An EC2 tag (`{"Key": …, "Value": …}`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct Tag {
     /// Tag key.
@@ -94,7 +95,7 @@ pub struct Tag {
 }
 
 /// An ECS tag (`{"key": …, "value": …}`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EcsTag {
     /// Tag key.
     pub key: String,
@@ -104,7 +105,7 @@ pub struct EcsTag {
 }
 
 /// `describe-vpcs` entry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct Vpc {
     /// `vpc-…`.
@@ -121,7 +122,7 @@ pub struct Vpc {
 }
 
 /// A boolean attribute as `describe-vpc-attribute` prints it (`{"Value": true}`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct AttributeBoolean {
     /// The value.
@@ -129,7 +130,7 @@ pub struct AttributeBoolean {
 }
 
 /// DNS attributes of one VPC (two `describe-vpc-attribute` outputs merged).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct VpcAttributes {
     /// `vpc-…`.
@@ -143,7 +144,7 @@ pub struct VpcAttributes {
 }
 
 /// `describe-subnets` entry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct Subnet {
     /// `subnet-…`.
@@ -166,7 +167,7 @@ pub struct Subnet {
 }
 
 /// `describe-route-tables` entry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct RouteTable {
     /// `rtb-…`.
@@ -185,7 +186,7 @@ pub struct RouteTable {
 }
 
 /// A route table association.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct RouteTableAssociation {
     /// True for the VPC's main route table association.
@@ -203,7 +204,7 @@ pub struct RouteTableAssociation {
 }
 
 /// State of an association.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct AssociationState {
     /// `associated`, `disassociated`, …
@@ -212,7 +213,7 @@ pub struct AssociationState {
 }
 
 /// A route, with every target kind the API can print.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 #[allow(missing_docs)]
 pub struct Route {
@@ -249,7 +250,7 @@ pub struct Route {
 }
 
 /// `describe-vpc-endpoints` entry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct VpcEndpoint {
     /// `vpce-…`.
@@ -284,7 +285,7 @@ pub struct VpcEndpoint {
 }
 
 /// `{"GroupId": …, "GroupName": …}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct SecurityGroupIdentifier {
     /// `sg-…`.
@@ -295,7 +296,7 @@ pub struct SecurityGroupIdentifier {
 }
 
 /// `describe-nat-gateways` entry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct NatGateway {
     /// `nat-…`.
@@ -323,7 +324,7 @@ pub struct NatGateway {
 }
 
 /// An appliance attached to a NAT gateway.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct AttachedAppliance {
     /// e.g. `network-firewall-proxy`.
@@ -335,7 +336,7 @@ pub struct AttachedAppliance {
 }
 
 /// `describe-internet-gateways` entry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct InternetGateway {
     /// `igw-…`.
@@ -349,7 +350,7 @@ pub struct InternetGateway {
 }
 
 /// An internet gateway's attachment.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct InternetGatewayAttachment {
     /// `vpc-…`.
@@ -360,7 +361,7 @@ pub struct InternetGatewayAttachment {
 }
 
 /// `describe-security-groups` entry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct SecurityGroup {
     /// `sg-…`.
@@ -380,7 +381,7 @@ pub struct SecurityGroup {
 }
 
 /// One ingress permission.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct IpPermission {
     /// `-1`, `tcp`, `6`, `udp`, …
@@ -400,7 +401,7 @@ pub struct IpPermission {
 }
 
 /// `{"CidrIp": …}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct IpRange {
     /// Source CIDR.
@@ -408,7 +409,7 @@ pub struct IpRange {
 }
 
 /// `{"GroupId": …}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct UserIdGroupPair {
     /// Source group.
@@ -417,7 +418,7 @@ pub struct UserIdGroupPair {
 }
 
 /// `describe-network-acls` entry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkAcl {
     /// `acl-…`.
@@ -439,7 +440,7 @@ pub struct NetworkAcl {
 }
 
 /// A network ACL association.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkAclAssociation {
     /// `subnet-…`.
@@ -450,7 +451,7 @@ pub struct NetworkAclAssociation {
 }
 
 /// A network ACL entry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkAclEntry {
     /// 1–32766, or 32767 for the final `*` entry.
@@ -473,7 +474,7 @@ pub struct NetworkAclEntry {
 }
 
 /// `{"From": …, "To": …}`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct PortRange {
     /// First port.
@@ -483,7 +484,7 @@ pub struct PortRange {
 }
 
 /// `aws ecs describe-services` entry (camelCase).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EcsService {
     /// Service ARN (the finding's `service`).
@@ -518,7 +519,7 @@ pub struct EcsService {
 }
 
 /// One capacity provider in a strategy.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CapacityProviderStrategyItem {
     /// `FARGATE`, `FARGATE_SPOT` or an Auto Scaling group provider.
@@ -526,7 +527,7 @@ pub struct CapacityProviderStrategyItem {
 }
 
 /// `networkConfiguration`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkConfiguration {
     /// `awsvpcConfiguration`.
@@ -535,7 +536,7 @@ pub struct NetworkConfiguration {
 }
 
 /// `awsvpcConfiguration`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AwsVpcConfiguration {
     /// Task subnets.
@@ -550,7 +551,7 @@ pub struct AwsVpcConfiguration {
 }
 
 /// The `taskDefinition` object of `describe-task-definition`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskDefinition {
     /// Task definition ARN (matched against the service's `taskDefinition`).
@@ -561,7 +562,7 @@ pub struct TaskDefinition {
 }
 
 /// One container definition.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(missing_docs)]
 pub struct ContainerDefinition {
@@ -580,7 +581,7 @@ pub struct ContainerDefinition {
 }
 
 /// `logConfiguration`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LogConfiguration {
     /// `awslogs`, `awsfirelens`, `splunk`, …
@@ -594,7 +595,7 @@ pub struct LogConfiguration {
 }
 
 /// `{"name": …, "valueFrom": …}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Secret {
     /// Variable name.
@@ -605,7 +606,7 @@ pub struct Secret {
 }
 
 /// `repositoryCredentials`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RepositoryCredentials {
     /// Secrets Manager ARN.
@@ -613,7 +614,7 @@ pub struct RepositoryCredentials {
 }
 
 /// `environmentFiles[]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvironmentFile {
     /// `arn:aws:s3:::bucket/key`.

@@ -278,8 +278,61 @@ fn readme_rule_table_is_the_generated_catalog() {
 }
 
 #[test]
-fn event_prints_one_line_per_event_and_rejects_non_events() {
-    let fixture = repo().join("../shared/fixtures/events/panther__CreateRoute__1.json");
+fn rules_explain_prints_one_rule_and_rejects_unknown_ids() {
+    let out = reachguard(&["rules", "--explain", "nat-single-az"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("# nat-single-az\n\nSeverity: medium. Subject: nat_gateway.\n"),
+        "{text}"
+    );
+    for section in ["What it checks", "Why it matters", "Example", "Remediation"] {
+        assert!(
+            text.contains(&format!("\n## {section}\n")),
+            "{section}: {text}"
+        );
+    }
+    let args = ["rules", "--explain", "nat-multi-az"];
+    let out = reachguard(&args);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&args, &out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the rules are: unreachable-dependency"),
+        "{}",
+        describe(&args, &out)
+    );
+}
+
+/// The commands the generated files' staleness tests name print exactly those files.
+#[test]
+fn rules_docs_and_schemas_print_the_checked_in_files() {
+    let mut cases = vec![(
+        vec!["rules", "--format", "docs"],
+        "docs/rules.md".to_string(),
+    )];
+    for name in ["findings", "notification", "snapshot"] {
+        cases.push((vec!["schema", name], format!("docs/schema/{name}.json")));
+    }
+    for (args, file) in cases {
+        let out = reachguard(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&args, &out));
+        let checked_in = std::fs::read_to_string(repo().join(&file)).unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout) == checked_in,
+            "`reachguard {}` differs from {file}",
+            args.join(" ")
+        );
+    }
+    let out = reachguard(&["schema", "findings.json"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A real payload of the team's fixtures (beside the repository; skipped on a clone without them).
+#[test]
+fn event_decides_a_team_fixture_and_honours_ignored_principals() {
+    let Some(team_fixtures) = reachguard_test_support::shared_folder("fixtures/events") else {
+        return;
+    };
+    let fixture = team_fixtures.join("panther__CreateRoute__1.json");
     let fixture = fixture.to_str().unwrap();
     let out = reachguard(&["event", fixture]);
     assert_eq!(
@@ -301,7 +354,10 @@ fn event_prints_one_line_per_event_and_rejects_non_events() {
     ]);
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(line["action"], "ignore", "{line}");
+}
 
+#[test]
+fn event_prints_one_line_per_event_and_rejects_non_events() {
     let log = repo().join("shared/tests/fixtures/events/cloudtrail__Records__failed-and-ok.json");
     let out = reachguard(&["event", log.to_str().unwrap()]);
     assert_eq!(

@@ -1,5 +1,6 @@
 //! Paths and their breaks in words, for findings.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::judge::ecr_layer_bucket;
@@ -7,7 +8,7 @@ use super::{AclBlock, Break, Origin, Path, Via};
 use crate::model::{EndpointKind, RouteTarget, Topology};
 
 /// A path in words, for findings: the steps tried and where it broke.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PathReport {
     /// The capturing path, e.g. `default route 0.0.0.0/0 -> nat-0abc`.
     pub via: String,

@@ -1,10 +1,20 @@
-//! `egress-not-restricted` (RULES.md §3). **What it checks:** in a VPC tagged
-//! `reachguard:egress=restricted`, a service subnet's route table has an active default route to
-//! an internet gateway, or to a public NAT gateway without an attached destination-filtering
-//! appliance (`network-firewall-proxy`, `attached`).
-//! **Why it matters:** a NAT gateway cannot limit destinations (AWS guidance): an attacker in a
-//! task can exfiltrate anywhere. Endpoints, or a filtering proxy, keep egress controlled.
-//! **Example:** restricted `vpc-1` with `rtb-private` → `nat-a` (no appliance) → fires.
+//! The `egress-not-restricted` rule.
+//!
+//! ## What it checks
+//! In a VPC tagged `reachguard:egress=restricted`, a service subnet's route table has an active
+//! default route to an internet gateway, or to a public NAT gateway without an attached
+//! destination-filtering appliance (`network-firewall-proxy`, `attached`).
+//!
+//! ## Why it matters
+//! A NAT gateway cannot limit destinations: an attacker in a task can send data anywhere.
+//! Endpoints, or a filtering proxy, keep egress under control.
+//!
+//! ## Example
+//! Restricted `vpc-1` with `rtb-private` → `nat-a` (no appliance) → fires for `rtb-private`.
+//!
+//! ## Remediation
+//! Notify only: replace internet egress with endpoints, or attach a filtering proxy. Routes are
+//! never changed automatically.
 
 use super::Rule;
 use crate::evaluation::{Evaluation, Findings};
@@ -15,6 +25,7 @@ use crate::tags;
 pub(super) const RULE: Rule = Rule {
     id: RuleId::EgressNotRestricted,
     summary: "a restricted VPC routes a service subnet to the internet without destination control",
+    explanation: super::explanation!("egress_not_restricted"),
     check,
 };
 

@@ -1,9 +1,19 @@
-//! `endpoint-az-gap` (RULES.md §3). **What it checks:** an interface endpoint that captures a
-//! service subnet's traffic has no subnet in that subnet's availability zone.
-//! **Why it matters:** the tasks still reach it (endpoints work from any AZ), but every request
-//! crosses AZs (billed) and an outage of the endpoint's AZ cuts the tasks off.
-//! **Example:** `vpce-logs` only in `subnet-a` (us-east-1a), a service in `subnet-b`
-//! (us-east-1b) → fires for (`vpce-logs`, `us-east-1b`) with `add-endpoint-subnet subnet-b`.
+//! The `endpoint-az-gap` rule.
+//!
+//! ## What it checks
+//! An interface endpoint that captures a service subnet's traffic has no subnet in that subnet's
+//! availability zone.
+//!
+//! ## Why it matters
+//! The tasks still reach it (endpoints work from any AZ), but every request crosses AZs (billed)
+//! and an outage of the endpoint's AZ cuts the tasks off.
+//!
+//! ## Example
+//! `vpce-logs` only in `subnet-a` (us-east-1a), a service in `subnet-b` (us-east-1b) → fires for
+//! (`vpce-logs`, `us-east-1b`) with `add-endpoint-subnet subnet-b`.
+//!
+//! ## Remediation
+//! `add-endpoint-subnet` with a service subnet of the missing AZ (opt-in: billed hourly per AZ).
 
 use super::Rule;
 use crate::action::Action;
@@ -14,6 +24,7 @@ use crate::rule_id::RuleId;
 pub(super) const RULE: Rule = Rule {
     id: RuleId::EndpointAzGap,
     summary: "an interface endpoint that captures a service subnet's traffic has no subnet in that AZ",
+    explanation: super::explanation!("endpoint_az_gap"),
     check,
 };
 

@@ -1,11 +1,20 @@
-//! `endpoint-private-dns-disabled` (RULES.md §3). **What it checks:** an available interface
-//! endpoint, in a VPC with a service, for a dependency of a service there that such an endpoint
-//! could serve, has private DNS disabled.
-//! **Why it matters:** without private DNS the service's hostname still resolves to public
-//! addresses; the endpoint captures nothing and traffic leaves through NAT (or fails).
-//! **Example:** `vpce-logs` (logs) with `PrivateDnsEnabled: false` while `svc` logs with awslogs →
-//! fires with `enable-private-dns`; an S3 interface endpoint when S3 is only needed for ECR layers
-//! does not.
+//! The `endpoint-private-dns-disabled` rule.
+//!
+//! ## What it checks
+//! An available interface endpoint, in a VPC with a service, for a dependency of a service there
+//! that such an endpoint could serve, has private DNS disabled.
+//!
+//! ## Why it matters
+//! Without private DNS the service's hostname still resolves to public addresses: the endpoint
+//! captures nothing, and the traffic leaves through NAT (billed) or fails.
+//!
+//! ## Example
+//! `vpce-logs` (logs) with `PrivateDnsEnabled: false` while `svc` logs with awslogs → fires with
+//! `enable-private-dns`; an S3 interface endpoint when S3 is only needed for ECR layers does not.
+//!
+//! ## Remediation
+//! `enable-private-dns` (free, in the default allow-list). The safety check refuses it when the
+//! endpoint would then capture traffic it blocks (security group or ACL).
 
 use super::Rule;
 use crate::action::Action;
@@ -16,6 +25,7 @@ use crate::rule_id::RuleId;
 pub(super) const RULE: Rule = Rule {
     id: RuleId::EndpointPrivateDnsDisabled,
     summary: "an interface endpoint for a service's dependency has private DNS disabled",
+    explanation: super::explanation!("endpoint_private_dns_disabled"),
     check,
 };
 

@@ -1,11 +1,21 @@
-//! `endpoint-security-group-blocks-https` (RULES.md §3, §2.2). **What it checks:** an interface
-//! endpoint that captures a service subnet's traffic admits no TCP 443 from the tasks of a service
-//! in that subnet (no rule with protocol `-1` or TCP covering 443 whose CIDR contains the subnet
-//! or whose source group is one of the service's groups).
-//! **Why it matters:** private DNS sends the traffic to the endpoint, which drops it: an outage
-//! that a NAT gateway cannot mask.
-//! **Example:** `sg-endpoint` admits 443 only from 10.9.0.0/16 → fires for (`vpce-logs`,
-//! `subnet-a`) with `allow-https-from-vpc`; a rule naming `sg-task` as source does not fire.
+//! The `endpoint-security-group-blocks-https` rule.
+//!
+//! ## What it checks
+//! An interface endpoint that captures a service subnet's traffic admits no TCP 443 from the tasks
+//! of a service in that subnet: none of its security groups has a rule with protocol `-1` or TCP
+//! covering 443 whose CIDR contains the subnet or whose source group is one of the service's
+//! groups.
+//!
+//! ## Why it matters
+//! Private DNS sends the traffic to the endpoint, which drops it: an outage that a NAT gateway
+//! cannot mask.
+//!
+//! ## Example
+//! `sg-endpoint` admits 443 only from 10.9.0.0/16 → fires for (`vpce-logs`, `subnet-a`) with
+//! `allow-https-from-vpc`; a rule naming `sg-task` as source does not fire.
+//!
+//! ## Remediation
+//! `allow-https-from-vpc` on the endpoint's security group (opt-in: a security change).
 
 use super::Rule;
 use crate::action::Action;
@@ -16,6 +26,7 @@ use crate::rule_id::RuleId;
 pub(super) const RULE: Rule = Rule {
     id: RuleId::EndpointSecurityGroupBlocksHttps,
     summary: "an interface endpoint that captures a service subnet's traffic admits no TCP 443 from its tasks",
+    explanation: super::explanation!("endpoint_security_group_blocks_https"),
     check,
 };
 

@@ -1,11 +1,21 @@
-//! `gateway-endpoint-not-associated` (RULES.md §3). **What it checks:** the VPC has a gateway
-//! endpoint for a service subnet's `s3`/`dynamodb` dependency, but the subnet's route table is
-//! associated with none of the VPC's gateway endpoints for that service — whatever other path
-//! exists. One finding per such endpoint.
-//! **Why it matters:** the free endpoint is bypassed: the traffic goes through NAT (billed per
-//! GB) or nowhere.
-//! **Example:** `vpce-s3` on `rtb-other` only, tasks on `rtb-private` → fires for (`vpce-s3`,
-//! `rtb-private`) with `associate-gateway-endpoint`.
+//! The `gateway-endpoint-not-associated` rule.
+//!
+//! ## What it checks
+//! The VPC has a gateway endpoint for a service subnet's `s3`/`dynamodb` dependency, but the
+//! subnet's route table is associated with none of the VPC's gateway endpoints for that service —
+//! whatever other path exists. One finding per such endpoint.
+//!
+//! ## Why it matters
+//! The free endpoint is bypassed: the traffic goes through NAT (billed per GB) or nowhere.
+//!
+//! ## Example
+//! `vpce-s3` on `rtb-other` only, tasks on `rtb-private` → fires for (`vpce-s3`, `rtb-private`)
+//! with `associate-gateway-endpoint`.
+//!
+//! ## Remediation
+//! `associate-gateway-endpoint` (free, in the default allow-list), on one endpoint whose policy
+//! allows what the subnet needs (a route table takes one endpoint per service); no plan when none
+//! does.
 
 use super::Rule;
 use crate::deps::GATEWAY_SERVICES;
@@ -17,6 +27,7 @@ use crate::rule_id::RuleId;
 pub(super) const RULE: Rule = Rule {
     id: RuleId::GatewayEndpointNotAssociated,
     summary: "the VPC has an S3/DynamoDB gateway endpoint but a service subnet's route table is not associated with it",
+    explanation: super::explanation!("gateway_endpoint_not_associated"),
     check,
 };
 

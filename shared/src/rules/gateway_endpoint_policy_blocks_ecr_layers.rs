@@ -1,10 +1,22 @@
-//! `gateway-endpoint-policy-blocks-ecr-layers` (RULES.md §3, §2.1). **What it checks:** an S3
-//! gateway endpoint on an ECR-pulling service subnet's route table does not allow `s3:GetObject`
-//! on `arn:aws:s3:::prod-<region>-starport-layer-bucket/*` (IAM semantics: explicit Deny wins).
-//! **Why it matters:** the endpoint's prefix-list route captures S3 traffic, so image pulls fail
-//! even when a NAT gateway exists.
-//! **Example:** a policy allowing only `arn:aws:s3:::my-bucket/*` → fires; the AWS default full
-//! access policy does not. Endpoint policies are never changed automatically.
+//! The `gateway-endpoint-policy-blocks-ecr-layers` rule.
+//!
+//! ## What it checks
+//! An S3 gateway endpoint on an ECR-pulling service subnet's route table does not allow
+//! `s3:GetObject` on `arn:aws:s3:::prod-<region>-starport-layer-bucket/*`, the bucket ECR serves
+//! image layers from (IAM semantics: an explicit Deny wins; a conditional Allow is assumed to
+//! apply, a conditional Deny not to).
+//!
+//! ## Why it matters
+//! The endpoint's prefix-list route captures all S3 traffic of the subnet, so image pulls fail even
+//! when a NAT gateway exists.
+//!
+//! ## Example
+//! A policy allowing only `arn:aws:s3:::my-bucket/*` → fires; the AWS default full-access policy
+//! does not.
+//!
+//! ## Remediation
+//! Notify only: add the layer bucket to the endpoint policy. Endpoint policies are never changed
+//! automatically.
 
 use super::Rule;
 use crate::evaluation::{Evaluation, Findings};
@@ -14,6 +26,7 @@ use crate::rule_id::RuleId;
 pub(super) const RULE: Rule = Rule {
     id: RuleId::GatewayEndpointPolicyBlocksEcrLayers,
     summary: "an S3 gateway endpoint on an ECR-pulling subnet's route table denies the ECR layer bucket",
+    explanation: super::explanation!("gateway_endpoint_policy_blocks_ecr_layers"),
     check,
 };
 

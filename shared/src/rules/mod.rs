@@ -1,7 +1,9 @@
 //! The rule catalog (RULES.md §3): the stable public ids in one table, and one module per rule.
 //!
-//! A rule is a pure function from an [`Evaluation`] to findings. Each module documents what it
-//! checks, why it matters and an example, and carries its own table-driven tests.
+//! A rule is a pure function from an [`Evaluation`] to findings. Each module carries its own
+//! table-driven tests, and its doc explains it in four `## ` sections — What it checks, Why it
+//! matters, Example, Remediation — which the build script copies out for
+//! [`RuleId::explanation`]: the text of `reachguard rules --explain` and `docs/rules.md`.
 
 use crate::evaluation::{Evaluation, Findings};
 use crate::rule_id::RuleId;
@@ -27,9 +29,21 @@ pub struct Rule {
     pub id: RuleId,
     /// When it fires, in one line (README table, `--help`).
     pub summary: &'static str,
+    /// What the rule checks, why it matters, an example and its remediation: the `## `
+    /// sections of its module's doc, as Markdown (copied out by `build.rs`, see [`explanation!`]).
+    pub explanation: &'static str,
     /// The check.
     pub check: fn(&Evaluation<'_>, &mut Findings),
 }
+
+/// The explanation of the rule module named `$module`: its module doc from the first `## `
+/// heading on, which `build.rs` writes to `$OUT_DIR/rule_docs/<module>.md`.
+macro_rules! explanation {
+    ($module:literal) => {
+        include_str!(concat!(env!("OUT_DIR"), "/rule_docs/", $module, ".md"))
+    };
+}
+use explanation;
 
 /// Every rule, in catalog order (the order of [`RuleId`]'s variants).
 pub const RULES: [&Rule; 13] = [

@@ -1,9 +1,20 @@
-//! `nat-for-gateway-service` (RULES.md §3). **What it checks:** a service subnet reaches `s3` or
-//! `dynamodb` through a working NAT gateway while the VPC has no gateway endpoint for it.
-//! **Why it matters:** every GB is billed as NAT data processing; the gateway endpoint is free
-//! and keeps the traffic on the AWS network.
-//! **Example:** image layers pulled through `nat-a` with no S3 gateway endpoint → fires for
-//! (`vpc-1`, `s3`) with `create-gateway-endpoint` on the service route tables.
+//! The `nat-for-gateway-service` rule.
+//!
+//! ## What it checks
+//! A service subnet reaches `s3` or `dynamodb` through a working NAT gateway while the VPC has no
+//! gateway endpoint for it.
+//!
+//! ## Why it matters
+//! Every GB is billed as NAT data processing; the gateway endpoint is free and keeps the traffic on
+//! the AWS network.
+//!
+//! ## Example
+//! Image layers pulled through `nat-a` with no S3 gateway endpoint → fires for (`vpc-1`, `s3`) with
+//! `create-gateway-endpoint` on the service route tables.
+//!
+//! ## Remediation
+//! `create-gateway-endpoint` associated with the service subnets' route tables (free, in the
+//! default allow-list).
 
 use super::Rule;
 use crate::deps::GATEWAY_SERVICES;
@@ -16,6 +27,7 @@ use crate::rule_id::RuleId;
 pub(super) const RULE: Rule = Rule {
     id: RuleId::NatForGatewayService,
     summary: "S3/DynamoDB traffic goes through a NAT gateway (billed per GB) and the VPC has no gateway endpoint for it",
+    explanation: super::explanation!("nat_for_gateway_service"),
     check,
 };
 

@@ -1,9 +1,20 @@
-//! `nat-single-az` (RULES.md §3). **What it checks:** an available zonal NAT gateway gives service
-//! subnets in an AZ other than its own their working default route.
-//! **Why it matters:** an outage of the NAT's AZ cuts those subnets off, and cross-AZ data is
-//! billed. One NAT gateway per AZ (or a regional NAT gateway) avoids both.
-//! **Example:** `nat-a` (us-east-1a) is `subnet-b`'s (us-east-1b) default route → fires; a
-//! regional NAT gateway never fires. NAT gateways are never changed automatically.
+//! The `nat-single-az` rule.
+//!
+//! ## What it checks
+//! An available zonal NAT gateway gives service subnets in an AZ other than its own their working
+//! default route.
+//!
+//! ## Why it matters
+//! An outage of the NAT gateway's AZ cuts those subnets off, and cross-AZ data is billed. One NAT
+//! gateway per AZ (or a regional NAT gateway) avoids both.
+//!
+//! ## Example
+//! `nat-a` (us-east-1a) is `subnet-b`'s (us-east-1b) default route → fires; a regional NAT gateway
+//! never fires.
+//!
+//! ## Remediation
+//! Notify only: add a NAT gateway in each AZ and route each AZ's subnets to their own. NAT gateways
+//! and routes are never changed automatically.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +27,7 @@ use crate::rule_id::RuleId;
 pub(super) const RULE: Rule = Rule {
     id: RuleId::NatSingleAz,
     summary: "a zonal NAT gateway is the working default route of service subnets in other AZs",
+    explanation: super::explanation!("nat_single_az"),
     check,
 };
 

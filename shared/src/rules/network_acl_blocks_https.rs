@@ -1,10 +1,18 @@
-//! `network-acl-blocks-https` (RULES.md §3, §2.4). **What it checks:** a network ACL on a service
-//! subnet's path (the task subnet's, or an interface endpoint subnet's) makes the path fail:
-//! outbound TCP 443 or inbound return traffic on 32768–60999 denied, in rule-number order.
-//! **Why it matters:** ACLs are stateless; forgetting the ephemeral return range silently breaks
-//! every HTTPS call. The subject's `subnet` is always the task subnet.
-//! **Example:** `acl-test` on `subnet-a` allows inbound 0–1023 only → fires for (`acl-test`,
-//! `subnet-a`). ACLs are never changed automatically.
+//! The `network-acl-blocks-https` rule.
+//!
+//! ## What it checks
+//! A network ACL on a service subnet's path (the task subnet's, or an interface endpoint subnet's)
+//! makes the path fail: outbound TCP 443, or inbound return traffic on the ephemeral range
+//! 32768–60999, denied in rule-number order. The subject's `subnet` is always the task subnet.
+//!
+//! ## Why it matters
+//! ACLs are stateless: forgetting the ephemeral return range silently breaks every HTTPS call.
+//!
+//! ## Example
+//! `acl-test` on `subnet-a` allows inbound 0–1023 only → fires for (`acl-test`, `subnet-a`).
+//!
+//! ## Remediation
+//! Notify only: allow TCP 443 out and 32768–60999 in. Network ACLs are never changed automatically.
 
 use super::Rule;
 use crate::evaluation::{Evaluation, Findings};
@@ -14,6 +22,7 @@ use crate::rule_id::RuleId;
 pub(super) const RULE: Rule = Rule {
     id: RuleId::NetworkAclBlocksHttps,
     summary: "a network ACL on a service subnet's path denies HTTPS or its ephemeral return traffic",
+    explanation: super::explanation!("network_acl_blocks_https"),
     check,
 };
 

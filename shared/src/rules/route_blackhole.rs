@@ -1,9 +1,20 @@
-//! `route-blackhole` (RULES.md §3). **What it checks:** a service subnet's route table has a
-//! route in state `blackhole` (its target — NAT gateway, endpoint, ENI, peering — was deleted).
-//! **Why it matters:** traffic for that destination is dropped; for `0.0.0.0/0` every dependency
-//! without an endpoint is cut off.
-//! **Example:** `rtb-private` 0.0.0.0/0 → deleted `nat-a` (blackhole) → fires for
-//! (`rtb-private`, `0.0.0.0/0`). Routes are never changed automatically.
+//! The `route-blackhole` rule.
+//!
+//! ## What it checks
+//! A service subnet's route table has a route in state `blackhole`: its target (NAT gateway,
+//! endpoint, network interface, peering connection) was deleted.
+//!
+//! ## Why it matters
+//! Traffic for that destination is dropped; for `0.0.0.0/0`, every dependency without an endpoint
+//! is cut off.
+//!
+//! ## Example
+//! `rtb-private` sends 0.0.0.0/0 to the deleted `nat-a` (blackhole) → fires for (`rtb-private`,
+//! `0.0.0.0/0`).
+//!
+//! ## Remediation
+//! Notify only: replace the route's target with a working one, or delete the route. Routes are
+//! never changed automatically.
 
 use super::Rule;
 use crate::evaluation::{Evaluation, Findings};
@@ -12,6 +23,7 @@ use crate::rule_id::RuleId;
 pub(super) const RULE: Rule = Rule {
     id: RuleId::RouteBlackhole,
     summary: "a service subnet's route table has a blackhole route",
+    explanation: super::explanation!("route_blackhole"),
     check,
 };
 

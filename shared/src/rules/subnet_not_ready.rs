@@ -1,10 +1,20 @@
-//! `subnet-not-ready` (RULES.md §3). **What it checks:** a subnet tagged
-//! `reachguard:workload=ecs` that no active service uses has no path to a dependency that the
-//! active services of its VPC need (all of them, exempted ones included). It is judged with no
-//! public IP and no service security groups (CIDR rules only).
-//! **Why it matters:** the day a service scales or moves into the spare subnet, its tasks fail.
-//! **Example:** spare `subnet-c` on a route table without NAT or endpoints while `svc` needs
-//! `ecr.dkr` → fires for (`subnet-c`, `ecr.dkr`).
+//! The `subnet-not-ready` rule.
+//!
+//! ## What it checks
+//! A subnet tagged `reachguard:workload=ecs` that no active service uses has no path to a
+//! dependency that the active services of its VPC need (all of them, exempted ones included). It is
+//! judged as a task would be there with no public IP and no service security group (CIDR rules
+//! only).
+//!
+//! ## Why it matters
+//! The day a service scales or moves into the spare subnet, its tasks fail to start.
+//!
+//! ## Example
+//! Spare `subnet-c` on a route table without NAT or endpoints while `svc` needs `ecr.dkr` → fires
+//! for (`subnet-c`, `ecr.dkr`).
+//!
+//! ## Remediation
+//! Notify only: give the subnet the routes or endpoints its VPC's services use.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +28,7 @@ use crate::tags;
 pub(super) const RULE: Rule = Rule {
     id: RuleId::SubnetNotReady,
     summary: "a spare subnet tagged reachguard:workload=ecs cannot reach what its VPC's services need",
+    explanation: super::explanation!("subnet_not_ready"),
     check,
 };
 

@@ -1,9 +1,27 @@
-//! `unreachable-dependency` (RULES.md §3, paths §2). **What it checks:** for every service subnet
-//! and dependency, the path that captures the traffic (gateway endpoint, interface endpoint with
-//! private DNS, else the default route) works end to end.
-//! **Why it matters:** tasks that cannot reach ECR, S3, Logs or Secrets Manager fail to start.
-//! **Example:** `subnet-a`'s route table has no default route and no `ecr.dkr` endpoint → fires
-//! for `ecr.dkr` with the plan `create-interface-endpoint`; with a working NAT route it does not.
+//! The `unreachable-dependency` rule.
+//!
+//! ## What it checks
+//! For every service subnet and every dependency of its services, the path that captures the
+//! traffic works end to end: an S3/DynamoDB gateway endpoint on the subnet's route table, else an
+//! interface endpoint with private DNS, else the default route (`0.0.0.0/0`) through a NAT gateway,
+//! an internet gateway or another target. The finding's `path` says which path was tried and where
+//! it broke.
+//!
+//! ## Why it matters
+//! Tasks that cannot reach ECR, S3, CloudWatch Logs or Secrets Manager fail to start, or start and
+//! fail at their first call.
+//!
+//! ## Example
+//! `subnet-a`'s route table has no default route and the VPC has no `ecr.dkr` endpoint → fires for
+//! (`svc`, `subnet-a`, `ecr.dkr`) with the plan `create-interface-endpoint`; with a working NAT
+//! route it does not fire.
+//!
+//! ## Remediation
+//! An endpoint where one would fix the path: `associate-gateway-endpoint` (free) or
+//! `create-gateway-endpoint` (free) for `s3`/`dynamodb`, `create-interface-endpoint` (opt-in:
+//! billed hourly per AZ) for the others. No plan when the capturing endpoint is blocked by its
+//! security group, a network ACL or its policy, or when an interface endpoint exists but does not
+//! capture (private DNS or VPC DNS off): the finding of that other rule carries the fix.
 
 use super::Rule;
 use crate::action::Action;
@@ -16,7 +34,8 @@ use crate::rule_id::RuleId;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::UnreachableDependency,
-    summary: "no path of RULES.md §2 from a service subnet to a dependency works",
+    summary: "no path from a service subnet to a dependency works",
+    explanation: super::explanation!("unreachable_dependency"),
     check,
 };
 

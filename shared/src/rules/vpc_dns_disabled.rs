@@ -1,10 +1,20 @@
-//! `vpc-dns-disabled` (RULES.md §3). **What it checks:** a VPC with a service has an available
-//! interface endpoint with private DNS enabled, but `enableDnsSupport` or `enableDnsHostnames`
-//! is false.
-//! **Why it matters:** private DNS only works when both attributes are on; otherwise every
-//! interface endpoint in the VPC silently captures nothing.
-//! **Example:** `vpc-1` with `enableDnsHostnames: false` and `vpce-ecr-dkr` (private DNS) →
-//! fires; unknown attributes count as enabled.
+//! The `vpc-dns-disabled` rule.
+//!
+//! ## What it checks
+//! A VPC with a service has an available interface endpoint with private DNS enabled, but its
+//! attribute `enableDnsSupport` or `enableDnsHostnames` is false.
+//!
+//! ## Why it matters
+//! Private DNS only works when both attributes are on; otherwise every interface endpoint in the
+//! VPC silently captures nothing.
+//!
+//! ## Example
+//! `vpc-1` with `enableDnsHostnames: false` and `vpce-ecr-dkr` (private DNS) → fires; attributes
+//! the input lacks count as enabled.
+//!
+//! ## Remediation
+//! Notify only: turn both attributes on (`aws ec2 modify-vpc-attribute`). VPC attributes are never
+//! changed automatically.
 
 use super::Rule;
 use crate::evaluation::{Evaluation, Findings};
@@ -14,6 +24,7 @@ use crate::rule_id::RuleId;
 pub(super) const RULE: Rule = Rule {
     id: RuleId::VpcDnsDisabled,
     summary: "a VPC with interface endpoints (private DNS) has enableDnsSupport or enableDnsHostnames off",
+    explanation: super::explanation!("vpc_dns_disabled"),
     check,
 };
 

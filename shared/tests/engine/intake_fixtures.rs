@@ -12,9 +12,11 @@ use reachguard_shared::intake::{
 };
 use serde_json::{Value, json};
 
-/// The team's reference fixtures, beside the repository (never copied into it).
-const TEAM_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/events");
-const EVENTS_MD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/guide/EVENTS.md");
+/// The team's reference fixtures, beside the repository (never copied into it): `None`, after
+/// one line saying so, on a clone without them.
+fn team_fixtures() -> Option<PathBuf> {
+    reachguard_test_support::shared_folder("fixtures/events")
+}
 const OWN_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events");
 const OWN_EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/expected");
 
@@ -210,8 +212,9 @@ fn category(reason: &IgnoreReason) -> &'static str {
     }
 }
 
-fn json_files(dir: &str) -> BTreeSet<String> {
-    let entries = fs::read_dir(dir).unwrap_or_else(|err| panic!("cannot list {dir}: {err}"));
+fn json_files(dir: &Path) -> BTreeSet<String> {
+    let entries =
+        fs::read_dir(dir).unwrap_or_else(|err| panic!("cannot list {}: {err}", dir.display()));
     entries
         .map(|entry| {
             entry
@@ -278,6 +281,9 @@ fn assert_well_formed(line: &Value, file: &str) {
 
 #[test]
 fn team_fixtures_read_in_place() {
+    let Some(team_fixtures) = team_fixtures() else {
+        return;
+    };
     let expectations = team_expectations();
     let listed: BTreeSet<String> = expectations
         .iter()
@@ -289,12 +295,12 @@ fn team_fixtures_read_in_place() {
         "a fixture is listed twice"
     );
     assert_eq!(
-        json_files(TEAM_FIXTURES),
+        json_files(&team_fixtures),
         listed,
         "the table and the team's fixtures folder list different files"
     );
     for (name, expect) in expectations {
-        let decisions = decide_file(&Path::new(TEAM_FIXTURES).join(name));
+        let decisions = decide_file(&team_fixtures.join(name));
         let [decision] = decisions.as_slice() else {
             panic!("{name}: {} events, expected 1", decisions.len());
         };
@@ -320,7 +326,7 @@ fn team_fixtures_read_in_place() {
 
 #[test]
 fn own_fixtures_give_exactly_the_expected_lines() {
-    let fixtures = json_files(OWN_FIXTURES);
+    let fixtures = json_files(Path::new(OWN_FIXTURES));
     let expected_files: BTreeSet<String> = fs::read_dir(OWN_EXPECTED)
         .expect("expected folder")
         .map(|entry| {
@@ -365,13 +371,13 @@ fn own_fixtures_give_exactly_the_expected_lines() {
 /// Every trigger of the catalog is exercised by at least one fixture that evaluates it.
 #[test]
 fn every_trigger_has_a_fixture() {
+    let Some(team_fixtures) = team_fixtures() else {
+        return;
+    };
     let mut evaluated = BTreeSet::new();
-    for (dir, files) in [
-        (TEAM_FIXTURES, json_files(TEAM_FIXTURES)),
-        (OWN_FIXTURES, json_files(OWN_FIXTURES)),
-    ] {
-        for name in files {
-            for decision in decide_file(&Path::new(dir).join(name)) {
+    for dir in [team_fixtures.as_path(), Path::new(OWN_FIXTURES)] {
+        for name in json_files(dir) {
+            for decision in decide_file(&dir.join(name)) {
                 if let Decision::Evaluate { event_name, .. } = decision {
                     evaluated.insert(event_name);
                 }
@@ -393,7 +399,10 @@ fn every_trigger_has_a_fixture() {
 /// that is not there.
 #[test]
 fn catalog_matches_events_md() {
-    let events_md = fs::read_to_string(EVENTS_MD).expect("EVENTS.md beside the repository");
+    let Some(guide) = reachguard_test_support::shared_folder("guide") else {
+        return;
+    };
+    let events_md = fs::read_to_string(guide.join("EVENTS.md")).expect("the guide's EVENTS.md");
     let mut documented = BTreeSet::new();
     for row in events_md.lines().filter(|line| {
         ["| ec2 ", "| ecs ", "| ECS "]

@@ -1,15 +1,25 @@
 //! Property tests: no JSON, arbitrary or a mutated real payload, makes the event intake panic,
 //! and every decision serialises to one line.
-use std::{fs, path::Path};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
 
 use proptest::prelude::*;
 use reachguard_shared::intake::{self, LoopGuard};
 use serde_json::{Map, Value};
 
-const FIXTURE_DIRS: [&str; 2] = [
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/events"),
-    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events"),
-];
+const OWN_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events");
+
+/// The payloads of our own fixtures and, when they are beside the repository, of the team's.
+fn real_payloads() -> Vec<Value> {
+    let team = reachguard_test_support::shared_folder("fixtures/events");
+    [Some(PathBuf::from(OWN_FIXTURES)), team]
+        .into_iter()
+        .flatten()
+        .flat_map(|dir| payloads_in(&dir))
+        .collect()
+}
 
 /// Keys the intake reads, so arbitrary objects reach its deeper branches.
 const KEYS: &[&str] = &[
@@ -116,10 +126,11 @@ fn decide_value(value: Value) {
     }
 }
 
-fn real_payloads() -> Vec<Value> {
-    FIXTURE_DIRS
-        .iter()
-        .flat_map(|dir| fs::read_dir(dir).into_iter().flatten().flatten())
+fn payloads_in(dir: &Path) -> Vec<Value> {
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
         .filter_map(|entry| fs::read(entry.path()).ok())
         .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
         .collect()
@@ -196,26 +207,33 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
         let _ = intake::decide(&bytes, &guard());
     }
+}
 
-    #[test]
-    fn mutated_real_payloads_never_panic(
+/// The payloads are read once, before the cases (and a missing team folder is reported once).
+#[test]
+fn mutated_real_payloads_never_panic() {
+    let payloads = real_payloads();
+    assert!(!payloads.is_empty(), "no fixtures in {OWN_FIXTURES}");
+    proptest!(ProptestConfig::with_cases(2000), |(
         pick in any::<prop::sample::Index>(),
         mutations in prop::collection::vec(
             (prop::collection::vec(any::<usize>(), 0..8), mutation()), 1..6),
-    ) {
-        let payloads = real_payloads();
-        prop_assume!(!payloads.is_empty());
+    )| {
         let mut payload = pick.get(&payloads).clone();
         for (path, mutation) in mutations {
             mutate(&mut payload, &path, mutation);
             decide_value(payload.clone());
         }
-    }
+    });
 }
 
 #[test]
 fn real_payloads_are_found() {
-    let count = real_payloads().len();
-    assert!(count >= 70, "only {count} fixtures found");
-    assert!(FIXTURE_DIRS.iter().all(|dir| Path::new(dir).is_dir()));
+    let own = payloads_in(Path::new(OWN_FIXTURES)).len();
+    assert!(own >= 30, "only {own} of our own fixtures found");
+    let Some(team) = reachguard_test_support::shared_folder("fixtures/events") else {
+        return;
+    };
+    let team = payloads_in(&team).len();
+    assert!(team >= 35, "only {team} team fixtures found");
 }

@@ -1,0 +1,108 @@
+//! What the tests of every crate share without depending on the engine or the SDK.
+//!
+//! Some tests read the team's reference material beside the repository (`../shared/fixtures/`,
+//! `../shared/guide/`), which a clone elsewhere does not have. [`shared_folder`] lets such a test
+//! skip with one line on a clone without it, and fail in CI, where `.ci/run` sets
+//! [`REQUIRE_SHARED`]`=1` because the folder must be there.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The environment variable that makes a missing `../shared/` folder a failure when it is `1`.
+pub const REQUIRE_SHARED: &str = "REACHGUARD_CI";
+
+/// `../shared/<relative>` beside the repository, when that folder exists.
+///
+/// When it does not: `None`, after one line on stderr naming the test and the folder — or, with
+/// `REACHGUARD_CI=1`, a panic, so that CI cannot pass without reading it. The line is written to
+/// the process's stderr directly: `eprintln!` would be captured, and hidden, for a passing test.
+#[track_caller]
+pub fn shared_folder(relative: &str) -> Option<PathBuf> {
+    let required = std::env::var_os(REQUIRE_SHARED).is_some_and(|value| value == "1");
+    match presence(&beside_repository(relative), required) {
+        Presence::Present(folder) => Some(folder),
+        Presence::Skip(line) => {
+            let _ = writeln!(std::io::stderr(), "{line}");
+            None
+        }
+        Presence::Missing(message) => panic!("{message}"),
+    }
+}
+
+/// `<repository>/../shared/<relative>`: this crate sits at `<repository>/test-support`.
+fn beside_repository(relative: &str) -> PathBuf {
+    let this_crate = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let beside = this_crate.ancestors().nth(2).unwrap_or(Path::new("../.."));
+    beside.join("shared").join(relative)
+}
+
+/// What a test does about a folder it reads.
+#[derive(Debug, PartialEq)]
+enum Presence {
+    /// The folder exists: read it.
+    Present(PathBuf),
+    /// Absent and not required: the line to print before skipping.
+    Skip(String),
+    /// Absent but required: the failure message.
+    Missing(String),
+}
+
+fn presence(folder: &Path, required: bool) -> Presence {
+    if folder.is_dir() {
+        return Presence::Present(folder.to_path_buf());
+    }
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("test");
+    let shown = folder.display();
+    if required {
+        Presence::Missing(format!(
+            "{test}: {shown} does not exist, and {REQUIRE_SHARED}=1 says the team's shared folder \
+             must be beside the repository (lay it there, or unset {REQUIRE_SHARED} to skip)"
+        ))
+    } else {
+        Presence::Skip(format!(
+            "skipped: {shown} is absent (the team's shared folder beside the repository), so \
+             {test} does not read it; {REQUIRE_SHARED}=1 makes this a failure"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn present_folders_are_read_and_absent_ones_skip_or_fail() {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let absent = here.join("no-such-folder");
+        for required in [false, true] {
+            assert_eq!(
+                presence(here, required),
+                Presence::Present(here.to_path_buf())
+            );
+        }
+        let cases = [
+            (false, "skipped: ", "makes this a failure"),
+            (true, "does not exist", "unset REACHGUARD_CI to skip"),
+        ];
+        for (required, start, end) in cases {
+            let (Presence::Skip(text) | Presence::Missing(text)) = presence(&absent, required)
+            else {
+                panic!("{absent:?} is absent");
+            };
+            assert!(
+                text.contains(start) && text.contains(end),
+                "required {required}: {text}"
+            );
+            assert!(text.contains("no-such-folder"), "names the folder: {text}");
+            assert!(
+                text.contains("present_folders_are_read"),
+                "names the test: {text}"
+            );
+            assert_eq!(
+                matches!(presence(&absent, required), Presence::Missing(_)),
+                required
+            );
+        }
+    }
+}
