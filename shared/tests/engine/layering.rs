@@ -184,3 +184,48 @@ fn sdk_types_appear_only_in_the_adapters() {
         "SDK types outside shared/src/aws/: {offenders:?}"
     );
 }
+
+/// The paths the README's "Layout" table names (its first column's backticked paths).
+fn layout_table_paths(readme: &str) -> Vec<String> {
+    let table = readme
+        .split("\n## Layout\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap_or_default();
+    table
+        .lines()
+        .filter_map(|row| row.strip_prefix("| "))
+        .filter_map(|row| row.split(" | ").next())
+        .flat_map(|cell| cell.split('`').skip(1).step_by(2))
+        .map(|path| path.trim_end_matches('/').to_owned())
+        .collect()
+}
+
+#[test]
+fn the_readme_layout_table_matches_the_tree() {
+    let root = repo();
+    let readme = fs::read_to_string(root.join("README.md")).expect("README.md");
+    let listed = layout_table_paths(&readme);
+    assert!(listed.len() > 10, "the Layout table was found: {listed:?}");
+    for path in &listed {
+        assert!(
+            root.join(path).exists(),
+            "README's Layout names {path}, which does not exist"
+        );
+    }
+    let top_level: Vec<String> = fs::read_dir(&root)
+        .expect("the repository root")
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|name| !name.starts_with('.') && name != "target")
+        .collect();
+    for folder in top_level {
+        assert!(
+            listed
+                .iter()
+                .any(|p| p == &folder || p.starts_with(&format!("{folder}/"))),
+            "README's Layout does not name the folder {folder}/"
+        );
+    }
+}
