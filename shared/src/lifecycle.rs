@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
+use crate::names::public_names;
 use crate::notification::{Status, Transition};
 
 /// Re-notify a finding still open after this many hours unless configured otherwise.
@@ -23,8 +24,20 @@ pub const RESOLVED_RETENTION_SECS: i64 = 30 * 24 * 3600;
 const DAY_SECS: i64 = 24 * 3600;
 
 /// A stored finding's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::Display,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum State {
     /// Firing, announced.
     Open,
@@ -34,16 +47,7 @@ pub enum State {
     Suppressed,
 }
 
-impl State {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Open => "open",
-            State::Resolved => "resolved",
-            State::Suppressed => "suppressed",
-        }
-    }
-}
+public_names!(State, "finding state");
 
 /// One finding's stored lifecycle (one item of the state table).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

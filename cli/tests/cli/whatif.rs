@@ -2,6 +2,8 @@
 //! no moto): exit codes, the JSON object (findings exactly as `check --format json` prints
 //! them), the text and Markdown layouts, and bad input (unknown ids, bad changes, not a plan).
 
+use std::path::PathBuf;
+
 use serde_json::{Value, json};
 
 use crate::util::{describe, reachguard, repo};

@@ -19,6 +19,7 @@ use crate::evaluate::Report;
 use crate::evaluation::{Evaluation, ServicePath};
 use crate::finding::Finding;
 use crate::model::{EndpointKind, RouteTarget, Subnet, Topology};
+use crate::names::public_names;
 use crate::paths::{Break, Via};
 use crate::rule_id::RuleId;
 use crate::rule_id::Severity;
@@ -147,7 +148,19 @@ pub struct HopNode {
 }
 
 /// How a path fares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::Display,
+)]
+#[strum(serialize_all = "lowercase")]
 pub enum Verdict {
     /// Works, and no finding concerns it.
     Ok,
@@ -157,16 +170,7 @@ pub enum Verdict {
     Broken,
 }
 
-impl Verdict {
-    /// The CSS class and word drawn for it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Ok => "ok",
-            Verdict::Warned => "warned",
-            Verdict::Broken => "broken",
-        }
-    }
-}
+public_names!(Verdict, "verdict");
 
 /// Where a broken path breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,13 +24,17 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::{Edited, NotEvaluated, WhatIfError};
+use crate::names::public_names;
 use crate::snapshot::{
     AttributeBoolean, AwsVpcConfiguration, EcsService, Route, RouteTableAssociation,
     SecurityGroupIdentifier, Snapshot, VpcAttributes, VpcEndpoint,
 };
 
 /// An attribute `--change` can set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray, strum::Display,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Key {
     /// An interface endpoint's private DNS.
     PrivateDns,
@@ -52,49 +56,7 @@ pub enum Key {
     NetworkAcl,
 }
 
-impl Key {
-    /// Every key, in documentation order.
-    pub const ALL: [Key; 9] = [
-        Key::PrivateDns,
-        Key::SecurityGroups,
-        Key::Subnets,
-        Key::RouteTables,
-        Key::DnsSupport,
-        Key::DnsHostnames,
-        Key::Target,
-        Key::RouteTable,
-        Key::NetworkAcl,
-    ];
-
-    /// The key as written in `--change`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Key::PrivateDns => "private-dns",
-            Key::SecurityGroups => "security-groups",
-            Key::Subnets => "subnets",
-            Key::RouteTables => "route-tables",
-            Key::DnsSupport => "dns-support",
-            Key::DnsHostnames => "dns-hostnames",
-            Key::Target => "target",
-            Key::RouteTable => "route-table",
-            Key::NetworkAcl => "network-acl",
-        }
-    }
-}
-
-impl FromStr for Key {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Key::ALL
-            .into_iter()
-            .find(|k| k.as_str() == text)
-            .ok_or_else(|| {
-                let all: Vec<&str> = Key::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown key {text:?}: expected one of {}", all.join(", "))
-            })
-    }
-}
+public_names!(Key, "change key");
 
 /// One change to simulate.
 #[derive(Debug, Clone, PartialEq, Eq)]
