@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use reachguard_shared::evaluate::{Report, evaluate};
+use reachguard_shared::evaluate::{Report, evaluate_with};
 use reachguard_shared::finding::Severity;
 use reachguard_shared::model::Topology;
 use reachguard_shared::rules::RuleId;
 use reachguard_shared::snapshot::Snapshot;
 
 use crate::render;
+use crate::settings::SettingsArgs;
 
 /// The bundled example `check` evaluates when no file is given.
 const BUNDLED_NAME: &str = "examples/broken-vpc.json";
@@ -56,10 +57,13 @@ pub struct Args {
     snapshot: Option<PathBuf>,
     #[command(flatten)]
     report: ReportArgs,
+    #[command(flatten)]
+    settings: SettingsArgs,
 }
 
 /// Runs `check`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let settings = args.settings.settings()?;
     let (name, text) = match &args.snapshot {
         None => {
             eprintln!("reachguard: no snapshot given, evaluating the bundled {BUNDLED_NAME}");
@@ -80,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     let topology = Topology::from_snapshot(&snapshot)
         .with_context(|| format!("{name} is not a valid snapshot"))?;
-    let report = evaluate(&topology);
+    let (report, _suppressed) = evaluate_with(&topology, settings);
     print(report, &args.report)
 }
 

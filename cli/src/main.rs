@@ -9,6 +9,7 @@ mod event;
 mod live;
 mod render;
 mod rules;
+mod settings;
 
 /// reachguard: can your ECS services reach the AWS services they depend on?
 #[derive(Parser)]

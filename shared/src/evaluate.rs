@@ -13,6 +13,7 @@ use crate::finding::{self, Finding, Severity};
 use crate::model::{Service, Subnet, Topology};
 use crate::paths::{self, Origin, Path};
 use crate::rules::{Field, RuleId};
+use crate::settings::EvaluationSettings;
 
 /// An in-scope service (ACTIVE, awsvpc, not EXTERNAL) with what the rules need about it.
 #[derive(Debug)]
@@ -60,13 +61,20 @@ pub struct Evaluation<'t> {
     pub services: Vec<ServiceContext<'t>>,
     /// Every service × subnet × dependency path.
     pub paths: Vec<ServicePath<'t>>,
+    /// Thresholds and rates of the measured rules.
+    pub settings: EvaluationSettings,
     paths_of_vpc: HashMap<&'t str, Vec<usize>>,
     service_subnets: BTreeMap<&'t str, &'t Subnet>,
 }
 
 impl<'t> Evaluation<'t> {
-    /// Computes dependencies and paths for every in-scope service.
+    /// Computes dependencies and paths for every in-scope service, with default settings.
     pub fn new(topology: &'t Topology) -> Evaluation<'t> {
+        Evaluation::with_settings(topology, EvaluationSettings::default())
+    }
+
+    /// Computes dependencies and paths for every in-scope service.
+    pub fn with_settings(topology: &'t Topology, settings: EvaluationSettings) -> Evaluation<'t> {
         let services: Vec<ServiceContext<'t>> = topology
             .services
             .iter()
@@ -118,6 +126,7 @@ impl<'t> Evaluation<'t> {
             topology,
             services,
             paths,
+            settings,
             paths_of_vpc,
             service_subnets,
         }
@@ -227,7 +236,13 @@ pub fn evaluate(topology: &Topology) -> Report {
 /// Evaluates every rule, and also returns the findings that `reachguard:exempt` tags suppressed
 /// (the lifecycle keeps them quiet instead of resolving them).
 pub fn evaluate_with_suppressed(topology: &Topology) -> (Report, Vec<Finding>) {
-    let evaluation = Evaluation::new(topology);
+    evaluate_with(topology, EvaluationSettings::default())
+}
+
+/// [`evaluate_with_suppressed`] with explicit settings (thresholds of the measured rules, the
+/// cost rate).
+pub fn evaluate_with(topology: &Topology, settings: EvaluationSettings) -> (Report, Vec<Finding>) {
+    let evaluation = Evaluation::with_settings(topology, settings);
     let mut findings = Findings::default();
     for rule in RuleId::ALL {
         (rule.rule().check)(&evaluation, &mut findings);

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::nat_metrics::NatTrafficFigures;
 use crate::paths::PathReport;
 use crate::remediation::Action;
 use crate::rules::{Field, RuleId};
@@ -105,6 +106,9 @@ pub struct Finding {
     pub path: Option<PathReport>,
     /// The remediation plan (possibly empty: notify-only).
     pub remediation: Vec<Action>,
+    /// What the finding's NAT gateway processed and costs, when the snapshot has its metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat_traffic: Option<NatTrafficFigures>,
 }
 
 impl Finding {
@@ -128,6 +132,7 @@ impl Finding {
             message: String::new(),
             path: None,
             remediation: Vec::new(),
+            nat_traffic: None,
         }
     }
 

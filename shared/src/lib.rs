@@ -5,7 +5,9 @@
 //! - [`snapshot`]: the AWS-CLI-shaped input document (what `check` reads, what `snapshot` writes);
 //! - [`model`]: that document validated and indexed for lookups;
 //! - [`deps`], [`paths`]: what a service needs and how a subnet reaches it (RULES.md §1–2);
-//! - [`rules`]: the 13 rules (RULES.md §3), one module each, and [`evaluate`] to run them;
+//! - [`rules`]: the rules (RULES.md §3, and the measured `nat-*` rules), one module each, and
+//!   [`evaluate`] to run them with [`settings`];
+//! - [`nat_metrics`]: CloudWatch figures of NAT gateways and what they cost;
 //! - [`remediation`]: the plans of RULES.md §4 and their safety check;
 //! - [`intake`]: what an EC2/ECS API event means for re-evaluation;
 //! - `aws` (feature `aws`): the SDK adapters that collect, notify and remediate.
@@ -20,11 +22,13 @@ pub mod finding;
 pub mod intake;
 pub mod lifecycle;
 pub mod model;
+pub mod nat_metrics;
 pub mod net;
 pub mod notification;
 pub mod paths;
 pub mod policy;
 pub mod remediation;
 pub mod rules;
+pub mod settings;
 pub mod snapshot;
 pub mod tags;

@@ -7,6 +7,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::error::SnapshotError;
+use crate::nat_metrics::NatMetrics;
 use crate::net::{Ipv4Cidr, Ports};
 use crate::policy::Policy;
 use crate::snapshot::{self, Snapshot};
@@ -308,6 +309,8 @@ pub struct Topology {
     pub task_definitions: Vec<snapshot::TaskDefinition>,
     /// Soft problems (a referenced id missing from the input), reported beside findings.
     pub warnings: Vec<String>,
+    /// CloudWatch figures of the NAT gateways, when the snapshot has them.
+    pub nat_metrics: Option<NatMetrics>,
     index: Index,
 }
 
@@ -469,6 +472,11 @@ impl Topology {
             services,
             task_definitions: doc.task_definitions.clone(),
             warnings: Vec::new(),
+            nat_metrics: doc
+                .nat_gateway_metrics
+                .as_ref()
+                .map(NatMetrics::from_document)
+                .transpose()?,
             index: Index::default(),
         };
         topology.reindex();

@@ -1,4 +1,5 @@
-//! The rule catalog (RULES.md §3): the stable public ids in one table, and one module per rule.
+//! The rule catalog (RULES.md §3, plus the measured NAT rules that read `NatGatewayMetrics`): the
+//! stable public ids in one table, and one module per rule.
 //!
 //! A rule is a pure function from an [`Evaluation`] to findings. Each module documents what it
 //! checks, why it matters and an example, and carries its own table-driven tests.
@@ -17,8 +18,12 @@ mod endpoint_private_dns_disabled;
 mod endpoint_security_group_blocks_https;
 mod gateway_endpoint_not_associated;
 mod gateway_endpoint_policy_blocks_ecr_layers;
+mod nat_bandwidth_pressure;
 mod nat_for_gateway_service;
+mod nat_packet_drops;
+mod nat_port_exhaustion;
 mod nat_single_az;
+mod nat_traffic;
 mod network_acl_blocks_https;
 mod route_blackhole;
 mod subnet_not_ready;
@@ -125,6 +130,9 @@ rule_ids! {
     NetworkAclBlocksHttps => "network-acl-blocks-https", network_acl_blocks_https;
     RouteBlackhole => "route-blackhole", route_blackhole;
     SubnetNotReady => "subnet-not-ready", subnet_not_ready;
+    NatPortExhaustion => "nat-port-exhaustion", nat_port_exhaustion;
+    NatPacketDrops => "nat-packet-drops", nat_packet_drops;
+    NatBandwidthPressure => "nat-bandwidth-pressure", nat_bandwidth_pressure;
 }
 
 impl RuleId {
@@ -177,8 +185,9 @@ impl<'de> Deserialize<'de> for RuleId {
 mod tests {
     use super::*;
 
-    /// The ids of RULES.md §3, verbatim.
-    const CATALOG: [&str; 13] = [
+    /// The ids of RULES.md §3, verbatim, then the measured NAT rules (README "NAT gateway
+    /// metrics").
+    const CATALOG: [&str; 16] = [
         "unreachable-dependency",
         "endpoint-private-dns-disabled",
         "vpc-dns-disabled",
@@ -192,6 +201,9 @@ mod tests {
         "network-acl-blocks-https",
         "route-blackhole",
         "subnet-not-ready",
+        "nat-port-exhaustion",
+        "nat-packet-drops",
+        "nat-bandwidth-pressure",
     ];
 
     #[test]
@@ -213,7 +225,7 @@ mod tests {
     #[test]
     fn severities_and_subjects_match_the_catalog() {
         use Field::*;
-        let expected: [(&str, Severity, &[Field]); 13] = [
+        let expected: [(&str, Severity, &[Field]); 16] = [
             (
                 "unreachable-dependency",
                 Severity::Critical,
@@ -255,6 +267,9 @@ mod tests {
                 &[RouteTable, Destination],
             ),
             ("subnet-not-ready", Severity::Medium, &[Subnet, Dependency]),
+            ("nat-port-exhaustion", Severity::High, &[NatGateway]),
+            ("nat-packet-drops", Severity::Medium, &[NatGateway]),
+            ("nat-bandwidth-pressure", Severity::Medium, &[NatGateway]),
         ];
         for (id, severity, subject) in expected {
             let rule: RuleId = id.parse().unwrap();
