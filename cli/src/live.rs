@@ -7,14 +7,15 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use reachguard_shared::aws::{
-    ClientSettings, Collection, Collector, Mode, Policy, Remediator, Scope, vpc_scope,
+    ClientSettings, Collection, Collector, MetricsDays, Mode, Policy, Remediator, Scope, vpc_scope,
 };
-use reachguard_shared::evaluate::evaluate;
+use reachguard_shared::evaluate::evaluate_with;
 use reachguard_shared::finding::Severity;
 use reachguard_shared::model::Topology;
 use reachguard_shared::remediation::ActionName;
 
 use crate::check::{self, ReportArgs};
+use crate::settings::SettingsArgs;
 
 /// Where to look.
 #[derive(clap::Args)]
@@ -25,6 +26,9 @@ pub struct Target {
     /// Only these VPCs (repeatable; default: the whole account/region).
     #[arg(long = "vpc", value_name = "ID")]
     vpcs: Vec<String>,
+    /// Days of NAT gateway metrics to read, 1 to 15 (default: `REACHGUARD_METRICS_DAYS`, else 7).
+    #[arg(long, value_name = "DAYS")]
+    metrics_days: Option<MetricsDays>,
 }
 
 impl Target {
@@ -44,8 +48,22 @@ impl Target {
         }
     }
 
+    /// The metrics window: the flag, else `REACHGUARD_METRICS_DAYS`, else the default.
+    fn metrics_days(&self) -> anyhow::Result<MetricsDays> {
+        if let Some(days) = self.metrics_days {
+            return Ok(days);
+        }
+        match std::env::var("REACHGUARD_METRICS_DAYS") {
+            Ok(text) => text
+                .parse()
+                .map_err(|e| anyhow::anyhow!("REACHGUARD_METRICS_DAYS={text:?}: {e}")),
+            Err(_) => Ok(MetricsDays::default()),
+        }
+    }
+
     /// Collects the target, with progress on stderr when it is a terminal.
     fn collect(&self, runtime: &tokio::runtime::Runtime) -> anyhow::Result<Collection> {
+        let metrics_days = self.metrics_days()?;
         let progress = std::io::stderr().is_terminal();
         if progress {
             eprint!("reachguard: collecting {} …", self.describe());
@@ -53,7 +71,10 @@ impl Target {
         }
         let collection = runtime.block_on(async {
             let config = self.settings().load().await;
-            Collector::new(&config).collect(&self.scope()).await
+            Collector::new(&config)
+                .with_metrics_days(metrics_days)
+                .collect(&self.scope())
+                .await
         });
         if progress {
             match &collection {
@@ -88,14 +109,19 @@ pub struct ScanArgs {
     target: Target,
     #[command(flatten)]
     report: ReportArgs,
+    #[command(flatten)]
+    settings: SettingsArgs,
 }
 
-/// Runs `scan`: collect, evaluate, print like `check`.
+/// Runs `scan`: collect, evaluate, print like `check` (with the collection's warnings).
 pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let settings = args.settings.settings()?;
     let collection = args.target.collect(&runtime()?)?;
     let topology = Topology::from_snapshot(&collection.snapshot)
         .context("the collected resources do not form a valid snapshot")?;
-    check::print(evaluate(&topology), &args.report)
+    let (mut report, _suppressed) = evaluate_with(&topology, settings);
+    report.warnings.extend(collection.warnings);
+    check::print(report, &args.report)
 }
 
 /// Arguments of `snapshot`.
@@ -108,6 +134,9 @@ pub struct SnapshotArgs {
 /// Runs `snapshot`: the snapshot file (INTERFACES.md) on stdout.
 pub fn snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
     let collection = args.target.collect(&runtime()?)?;
+    for warning in &collection.warnings {
+        eprintln!("reachguard: warning: {warning}");
+    }
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &collection.snapshot)
         .context("cannot write the snapshot")?;

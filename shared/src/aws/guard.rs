@@ -23,6 +23,7 @@ use super::clients::{Accounts, MemberRole};
 use super::collect::{Collector, Scope};
 use super::error::AdapterError;
 use super::lambda::{ConfigError, Env, Failure, Retry};
+use super::metrics::MetricsDays;
 use super::notify::Notifier;
 use super::remediate::{
     ActionReport, Mode, Outcome, PlannedAction, Policy, Remediator, outcome_transition, plan,
@@ -55,6 +56,8 @@ pub struct Settings {
     pub ignore_principals: Option<String>,
     /// `REACHGUARD_REMINDER_HOURS` (default 24).
     pub reminder_hours: u32,
+    /// `REACHGUARD_METRICS_DAYS`: NAT gateway metrics lookback (default 7, at most 15).
+    pub metrics_days: MetricsDays,
 }
 
 impl Settings {
@@ -79,6 +82,7 @@ impl Settings {
             member_role,
             ignore_principals: env.optional("REACHGUARD_IGNORE_PRINCIPALS"),
             reminder_hours: env.parsed("REACHGUARD_REMINDER_HOURS", 24)?,
+            metrics_days: env.parsed("REACHGUARD_METRICS_DAYS", MetricsDays::default())?,
         })
     }
 }
@@ -289,8 +293,12 @@ impl Guard {
         let region = config.region().map(ToString::to_string).unwrap_or_default();
         let collection = Collector::new(&config)
             .with_account(&account)
+            .with_metrics_days(self.settings.metrics_days)
             .collect(scope)
             .await?;
+        for warning in &collection.warnings {
+            tracing::warn!(account = %account, region = %region, "{warning}");
+        }
         let topology = Topology::from_snapshot(&collection.snapshot)?;
         let (report, suppressed) = evaluate_with_suppressed(&topology);
         let evaluated = EvaluatedScope {

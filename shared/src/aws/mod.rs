@@ -4,6 +4,7 @@
 //!   AssumeRole, retry, timeouts);
 //! - [`collect`]: builds a [`crate::snapshot::Snapshot`] for one account/region, whole or scoped,
 //!   with one paginated `Describe*` per resource type;
+//! - [`metrics`]: NAT gateway metrics from CloudWatch (`GetMetricData`), best-effort;
 //! - [`notify`]: publishes the notifications [`crate::notification`] builds, one per VPC;
 //! - [`remediate`]: applies remediation plans (RULES.md §4), idempotently, never deleting;
 //! - [`scan`]: collect + evaluate (+ notify), the live counterpart of `check`;
@@ -21,6 +22,7 @@ mod error;
 pub mod guard;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod metrics;
 pub mod notify;
 pub mod remediate;
 pub mod scan;
@@ -29,6 +31,7 @@ pub mod state;
 pub use clients::{Accounts, ClientSettings, MemberRole};
 pub use collect::{ApiCalls, Collection, Collector, Scope, is_whole, vpc_scope};
 pub use error::AdapterError;
+pub use metrics::MetricsDays;
 pub use notify::Notifier;
 pub use remediate::{Mode, Outcome, Policy, Remediation, Remediator};
 pub use scan::{Scan, ScanError, scan, scan_and_notify};
