@@ -203,7 +203,7 @@ fn nat_findings_carry_measured_figures_and_thresholds_are_flags() {
         "examples/nat-only-vpc.json",
         &[
             "--nat-drop-share",
-            "0.00001",
+            "0.0000001",
             "--nat-usd-per-gb",
             "0.09",
             "--rule",

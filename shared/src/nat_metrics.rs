@@ -177,6 +177,11 @@ impl NatMetrics {
     pub fn traffic(&self, nat: &str) -> Option<&NatGatewayTraffic> {
         self.traffic.get(nat)
     }
+
+    /// Every measured NAT gateway's figures.
+    pub fn nat_gateways(&self) -> impl Iterator<Item = &NatGatewayTraffic> {
+        self.traffic.values()
+    }
 }
 
 /// The published data-processing rate of a region, when the table has it.

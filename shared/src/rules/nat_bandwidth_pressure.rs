@@ -18,6 +18,7 @@ use super::nat_traffic::{figures, measured, percent};
 use super::{Field, Rule, RuleId};
 use crate::evaluate::{Evaluation, Findings};
 use crate::finding::Severity;
+use crate::nat_metrics::NatGatewayTraffic;
 
 pub(super) const RULE: Rule = Rule {
     id: RuleId::NatBandwidthPressure,
@@ -29,12 +30,18 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(eval: &Evaluation<'_>, out: &mut Findings) {
     let limits = eval.settings.nat;
-    for (behind, traffic, days) in measured(eval) {
-        let bandwidth = traffic.peak_bits_per_second() / limits.max_bits_per_second;
-        let packets = traffic.peak_packets_per_second / limits.max_packets_per_second;
-        if bandwidth.max(packets) < limits.capacity_share {
-            continue;
-        }
+    let shares = |t: &NatGatewayTraffic| {
+        (
+            t.peak_bits_per_second() / limits.max_bits_per_second,
+            t.peak_packets_per_second / limits.max_packets_per_second,
+        )
+    };
+    let fires = |t: &NatGatewayTraffic| {
+        let (bandwidth, packets) = shares(t);
+        bandwidth.max(packets) >= limits.capacity_share
+    };
+    for (behind, traffic, days) in measured(eval, fires) {
+        let (bandwidth, packets) = shares(traffic);
         let nat = &behind.nat.id;
         let mut f = eval.finding(RULE.id, &behind.nat.vpc);
         f.nat_gateway = Some(nat.clone());

@@ -25,11 +25,8 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(eval: &Evaluation<'_>, out: &mut Findings) {
     let threshold = eval.settings.nat.drop_share;
-    for (behind, traffic, days) in measured(eval) {
+    for (behind, traffic, days) in measured(eval, |t| t.drop_share() > threshold) {
         let share = traffic.drop_share();
-        if share <= threshold {
-            continue;
-        }
         let nat = &behind.nat.id;
         let mut f = eval.finding(RULE.id, &behind.nat.vpc);
         f.nat_gateway = Some(nat.clone());

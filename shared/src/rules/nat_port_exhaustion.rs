@@ -27,10 +27,7 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(eval: &Evaluation<'_>, out: &mut Findings) {
     let threshold = eval.settings.nat.port_allocation_errors;
-    for (behind, traffic, days) in measured(eval) {
-        if traffic.error_port_allocation <= threshold {
-            continue;
-        }
+    for (behind, traffic, days) in measured(eval, |t| t.error_port_allocation > threshold) {
         let nat = &behind.nat.id;
         let endpoints = match behind.aws_dependencies() {
             Some(deps) => format!(

@@ -45,8 +45,12 @@ impl Behind<'_> {
     }
 }
 
-/// The NAT gateways that are the working default route of in-scope service subnets, by id.
-pub(super) fn nats_behind<'e>(eval: &'e Evaluation<'_>) -> BTreeMap<&'e str, Behind<'e>> {
+/// The NAT gateways that are the working default route of in-scope service subnets and that
+/// `keep` accepts, by id, with what is behind them.
+fn nats_behind<'e>(
+    eval: &'e Evaluation<'_>,
+    keep: impl Fn(&str) -> bool,
+) -> BTreeMap<&'e str, Behind<'e>> {
     let topology = eval.topology;
     let mut behind: BTreeMap<&'e str, Behind<'e>> = BTreeMap::new();
     for service in &eval.services {
@@ -60,7 +64,7 @@ pub(super) fn nats_behind<'e>(eval: &'e Evaluation<'_>) -> BTreeMap<&'e str, Beh
             };
             let Some(nat) = topology
                 .nat_gateway(id)
-                .filter(|n| nat_break(topology, n).is_none())
+                .filter(|n| keep(&n.id) && nat_break(topology, n).is_none())
             else {
                 continue;
             };
@@ -75,8 +79,11 @@ pub(super) fn nats_behind<'e>(eval: &'e Evaluation<'_>) -> BTreeMap<&'e str, Beh
             entry.services.insert(arn.rsplit('/').next().unwrap_or(arn));
         }
     }
-    for p in eval.paths.iter().filter(|p| p.path.works()) {
-        if let Via::DefaultRoute(route) = p.path.via
+    // Only the kept NAT gateways' VPCs: the paths of other VPCs cannot go through them.
+    let vpcs: BTreeSet<&str> = behind.values().map(|b| b.nat.vpc.as_str()).collect();
+    for p in vpcs.into_iter().flat_map(|vpc| eval.paths_in(vpc)) {
+        if p.path.works()
+            && let Via::DefaultRoute(route) = p.path.via
             && let Target::NatGateway(id) = &route.target
             && let Some(entry) = behind.get_mut(id.as_str())
         {
@@ -86,15 +93,20 @@ pub(super) fn nats_behind<'e>(eval: &'e Evaluation<'_>) -> BTreeMap<&'e str, Beh
     behind
 }
 
-/// The measured NAT gateways behind service subnets, with their figures: empty without metrics,
-/// so the measured rules cost nothing then.
+/// The measured NAT gateways whose figures `fire`, behind service subnets, with their figures
+/// and the window: empty (and nearly free) without metrics or when no figure fires.
 pub(super) fn measured<'e>(
     eval: &'e Evaluation<'_>,
+    fire: impl Fn(&NatGatewayTraffic) -> bool,
 ) -> Vec<(Behind<'e>, &'e NatGatewayTraffic, u32)> {
     let Some(metrics) = eval.topology.nat_metrics.as_ref() else {
         return Vec::new();
     };
-    nats_behind(eval)
+    let firing = |nat: &str| metrics.traffic(nat).is_some_and(&fire);
+    if !metrics.nat_gateways().any(|t| fire(t)) {
+        return Vec::new();
+    }
+    nats_behind(eval, firing)
         .into_values()
         .filter_map(|b| {
             let traffic = metrics.traffic(&b.nat.id)?;
