@@ -103,7 +103,7 @@ pub(super) fn measured<'e>(
         return Vec::new();
     };
     let firing = |nat: &str| metrics.traffic(nat).is_some_and(&fire);
-    if !metrics.nat_gateways().any(|t| fire(t)) {
+    if !metrics.nat_gateways().any(&fire) {
         return Vec::new();
     }
     nats_behind(eval, firing)
