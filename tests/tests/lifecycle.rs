@@ -39,6 +39,7 @@ fn scope(vpcs: &[&str]) -> EvaluatedScope {
         account: "111122223333".into(),
         region: "us-east-1".into(),
         vpcs: vpcs.iter().map(|v| v.to_string()).collect(),
+        measured: true,
     }
 }
 

@@ -137,6 +137,8 @@ pub struct Collection {
     pub calls: ApiCalls,
     /// What could not be collected without failing the collection (NAT gateway metrics).
     pub warnings: Vec<String>,
+    /// True when the NAT gateways' metrics were wanted but could not be read.
+    pub nat_metrics_failed: bool,
 }
 
 /// Collects one account/region. Cheap to build; build one per account configuration.
@@ -256,6 +258,7 @@ impl Collector {
         snapshot.services = services;
         snapshot.task_definitions = task_definitions;
         let mut warnings = Vec::new();
+        let mut nat_metrics_failed = false;
         let available: Vec<&str> = snapshot
             .nat_gateways
             .iter()
@@ -267,12 +270,14 @@ impl Collector {
             .map(|n| n.nat_gateway_id.as_str())
             .collect();
         if !available.is_empty() {
-            match nat_gateway_metrics(&self.cloudwatch, &available, self.metrics_days, &rec).await
-            {
+            match nat_gateway_metrics(&self.cloudwatch, &available, self.metrics_days, &rec).await {
                 Ok(metrics) => snapshot.nat_gateway_metrics = Some(metrics),
-                Err(e) => warnings.push(format!(
-                    "NAT gateway metrics not collected ({e}): the NAT capacity rules and cost figures are skipped, every other rule ran; grant cloudwatch:GetMetricData to include them"
-                )),
+                Err(e) => {
+                    nat_metrics_failed = true;
+                    warnings.push(format!(
+                        "NAT gateway metrics not collected ({e}): the NAT capacity rules and cost figures are skipped, every other rule ran; grant cloudwatch:GetMetricData to include them"
+                    ));
+                }
             }
         }
         Ok(Collection {
@@ -281,6 +286,7 @@ impl Collector {
             fell_back,
             calls: rec.into_calls(),
             warnings,
+            nat_metrics_failed,
         })
     }
 

@@ -308,6 +308,7 @@ impl Guard {
                 .vpcs
                 .clone()
                 .unwrap_or_else(|| topology.vpcs.iter().map(|v| v.id.clone()).collect()),
+            measured: !collection.nat_metrics_failed,
         };
         let mut claim = self
             .transitions(&evaluated, &report.findings, &suppressed)

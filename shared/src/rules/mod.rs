@@ -136,6 +136,15 @@ rule_ids! {
 }
 
 impl RuleId {
+    /// True for the rules that read CloudWatch figures (`NatGatewayMetrics`): without the
+    /// figures they cannot tell whether they would fire.
+    pub fn is_measured(self) -> bool {
+        matches!(
+            self,
+            RuleId::NatPortExhaustion | RuleId::NatPacketDrops | RuleId::NatBandwidthPressure
+        )
+    }
+
     /// Severity of the rule's findings.
     pub fn severity(self) -> Severity {
         self.rule().severity
