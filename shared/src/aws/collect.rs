@@ -244,21 +244,6 @@ impl Collector {
             })
             .collect();
         let vpc_ids: Vec<String> = snapshot.vpcs.iter().map(|v| v.vpc_id.clone()).collect();
-        let (vpc_attributes, task_definitions) = tokio::try_join!(
-            self.vpc_attributes(&vpc_ids, &rec),
-            self.task_definitions(&services, &rec)
-        )?;
-
-        snapshot.region = self.region.clone();
-        snapshot.account_id = self
-            .account_id
-            .clone()
-            .or_else(|| snapshot.vpcs.iter().find_map(|v| v.owner_id.clone()));
-        snapshot.vpc_attributes = vpc_attributes;
-        snapshot.services = services;
-        snapshot.task_definitions = task_definitions;
-        let mut warnings = Vec::new();
-        let mut nat_metrics_failed = false;
         let available: Vec<&str> = snapshot
             .nat_gateways
             .iter()
@@ -269,17 +254,43 @@ impl Collector {
             })
             .map(|n| n.nat_gateway_id.as_str())
             .collect();
-        if !available.is_empty() {
-            match nat_gateway_metrics(&self.cloudwatch, &available, self.metrics_days, &rec).await {
-                Ok(metrics) => snapshot.nat_gateway_metrics = Some(metrics),
-                Err(e) => {
-                    nat_metrics_failed = true;
-                    warnings.push(format!(
-                        "NAT gateway metrics not collected ({e}): the NAT capacity rules and cost figures are skipped, every other rule ran; grant cloudwatch:GetMetricData to include them"
-                    ));
+        // The metrics are read beside the last ECS/EC2 calls; their failure fails nothing.
+        let (described, metrics) = tokio::join!(
+            async {
+                tokio::try_join!(
+                    self.vpc_attributes(&vpc_ids, &rec),
+                    self.task_definitions(&services, &rec)
+                )
+            },
+            async {
+                if available.is_empty() {
+                    return None;
                 }
+                Some(
+                    nat_gateway_metrics(&self.cloudwatch, &available, self.metrics_days, &rec)
+                        .await,
+                )
             }
+        );
+        let (vpc_attributes, task_definitions) = described?;
+        let mut warnings = Vec::new();
+        let nat_metrics_failed = matches!(metrics, Some(Err(_)));
+        match metrics {
+            Some(Ok(metrics)) => snapshot.nat_gateway_metrics = Some(metrics),
+            Some(Err(e)) => warnings.push(format!(
+                "NAT gateway metrics not collected ({e}): the NAT capacity rules and cost figures are skipped, every other rule ran; grant cloudwatch:GetMetricData to include them"
+            )),
+            None => {}
         }
+
+        snapshot.region = self.region.clone();
+        snapshot.account_id = self
+            .account_id
+            .clone()
+            .or_else(|| snapshot.vpcs.iter().find_map(|v| v.owner_id.clone()));
+        snapshot.vpc_attributes = vpc_attributes;
+        snapshot.services = services;
+        snapshot.task_definitions = task_definitions;
         Ok(Collection {
             snapshot,
             vpcs,
