@@ -45,15 +45,16 @@ impl Behind<'_> {
     }
 }
 
-/// The NAT gateways that are the working default route of in-scope service subnets and that
-/// `keep` accepts, by id, with what is behind them.
+/// The NAT gateways of `vpcs` that are the working default route of in-scope service subnets
+/// and that `keep` accepts, by id, with what is behind them.
 fn nats_behind<'e>(
     eval: &'e Evaluation<'_>,
+    vpcs: &BTreeSet<&str>,
     keep: impl Fn(&str) -> bool,
 ) -> BTreeMap<&'e str, Behind<'e>> {
     let topology = eval.topology;
     let mut behind: BTreeMap<&'e str, Behind<'e>> = BTreeMap::new();
-    for service in &eval.services {
+    for service in eval.services.iter().filter(|s| vpcs.contains(s.vpc)) {
         for &subnet in &service.subnets {
             let route = topology
                 .route_table_of(subnet)
@@ -103,10 +104,17 @@ pub(super) fn measured<'e>(
         return Vec::new();
     };
     let firing = |nat: &str| metrics.traffic(nat).is_some_and(&fire);
-    if !metrics.nat_gateways().any(&fire) {
+    // Only the services of VPCs with a firing NAT gateway can be behind one.
+    let vpcs: BTreeSet<&str> = metrics
+        .nat_gateways()
+        .filter(|t| fire(t))
+        .filter_map(|t| eval.topology.nat_gateway(&t.nat_gateway_id))
+        .map(|n| n.vpc.as_str())
+        .collect();
+    if vpcs.is_empty() {
         return Vec::new();
     }
-    nats_behind(eval, firing)
+    nats_behind(eval, &vpcs, firing)
         .into_values()
         .filter_map(|b| {
             let traffic = metrics.traffic(&b.nat.id)?;
