@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use reachguard_shared::evaluate::{Report, evaluate};
+use reachguard_shared::evaluate::{Report, evaluate_with};
 use reachguard_shared::model::Topology;
 use reachguard_shared::rule_id::RuleId;
 use reachguard_shared::rule_id::Severity;
 use reachguard_shared::snapshot::Snapshot;
 
 use crate::render;
+use crate::settings::SettingsArgs;
 
 /// The bundled example `check` evaluates when no file is given.
 const BUNDLED_NAME: &str = "examples/broken-vpc.json";
@@ -57,12 +58,15 @@ pub struct Args {
     snapshot: Option<PathBuf>,
     #[command(flatten)]
     report: ReportArgs,
+    #[command(flatten)]
+    settings: SettingsArgs,
 }
 
 /// Runs `check`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let settings = args.settings.settings()?;
     let (_, topology) = load(args.snapshot.as_deref())?;
-    let report = evaluate(&topology);
+    let (report, _suppressed) = evaluate_with(&topology, settings);
     print(report, &args.report)
 }
 

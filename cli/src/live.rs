@@ -9,14 +9,17 @@ use std::process::ExitCode;
 use anyhow::Context;
 use reachguard_pipeline::scan::remediate as remediate_scope;
 use reachguard_shared::action::ActionName;
-use reachguard_shared::aws::{ClientSettings, Collection, Collector, Remediator, Scope, vpc_scope};
-use reachguard_shared::evaluate::evaluate;
+use reachguard_shared::aws::{
+    ClientSettings, Collection, Collector, MetricsDays, Remediator, Scope, vpc_scope,
+};
+use reachguard_shared::evaluate::evaluate_with;
 use reachguard_shared::model::Topology;
 use reachguard_shared::remediation::{Mode, RemediationPolicy};
 use reachguard_shared::rule_id::Severity;
 
 use crate::check::{self, ReportArgs};
 use crate::report;
+use crate::settings::SettingsArgs;
 
 /// Where to look.
 #[derive(clap::Args)]
@@ -27,6 +30,9 @@ pub struct AccountScope {
     /// Only these VPCs (repeatable; default: the whole account/region).
     #[arg(long = "vpc", value_name = "ID")]
     vpcs: Vec<String>,
+    /// Days of NAT gateway metrics to read, 1 to 15 (default: `REACHGUARD_METRICS_DAYS`, else 7).
+    #[arg(long, value_name = "DAYS")]
+    metrics_days: Option<MetricsDays>,
 }
 
 impl AccountScope {
@@ -46,8 +52,22 @@ impl AccountScope {
         }
     }
 
+    /// The metrics window: the flag, else `REACHGUARD_METRICS_DAYS`, else the default.
+    fn metrics_days(&self) -> anyhow::Result<MetricsDays> {
+        if let Some(days) = self.metrics_days {
+            return Ok(days);
+        }
+        match std::env::var("REACHGUARD_METRICS_DAYS") {
+            Ok(text) => text
+                .parse()
+                .map_err(|e| anyhow::anyhow!("REACHGUARD_METRICS_DAYS={text:?}: {e}")),
+            Err(_) => Ok(MetricsDays::default()),
+        }
+    }
+
     /// Collects the target, with progress on stderr when it is a terminal.
     fn collect(&self, runtime: &tokio::runtime::Runtime) -> anyhow::Result<Collection> {
+        let metrics_days = self.metrics_days()?;
         let progress = std::io::stderr().is_terminal();
         if progress {
             eprint!("reachguard: collecting {} …", self.describe());
@@ -55,7 +75,10 @@ impl AccountScope {
         }
         let collection = runtime.block_on(async {
             let config = self.settings().load().await;
-            Collector::new(&config).collect(&self.scope()).await
+            Collector::new(&config)
+                .with_metrics_days(metrics_days)
+                .collect(&self.scope())
+                .await
         });
         if progress {
             match &collection {
@@ -93,17 +116,23 @@ pub struct ScanArgs {
     /// Also write the HTML report (summary, maps, every finding) to this file.
     #[arg(long = "report", value_name = "FILE")]
     html: Option<PathBuf>,
+    #[command(flatten)]
+    settings: SettingsArgs,
 }
 
-/// Runs `scan`: collect, evaluate, print like `check` (and write the HTML report if asked).
+/// Runs `scan`: collect, evaluate, print like `check` with the collection's warnings (and write
+/// the HTML report if asked).
 pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let settings = args.settings.settings()?;
     let collection = args.target.collect(&runtime()?)?;
     let topology = Topology::from_snapshot(&collection.snapshot)
         .context("the collected resources do not form a valid snapshot")?;
+    let (mut findings, _suppressed) = evaluate_with(&topology, settings);
+    findings.warnings.extend(collection.warnings);
     if let Some(path) = &args.html {
         report::write(&topology, &args.target.describe(), Some(path))?;
     }
-    check::print(evaluate(&topology), &args.report)
+    check::print(findings, &args.report)
 }
 
 /// Arguments of `snapshot`.
@@ -116,6 +145,9 @@ pub struct SnapshotArgs {
 /// Runs `snapshot`: the snapshot file (INTERFACES.md) on stdout.
 pub fn snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
     let collection = args.target.collect(&runtime()?)?;
+    for warning in &collection.warnings {
+        eprintln!("reachguard: warning: {warning}");
+    }
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &collection.snapshot)
         .context("cannot write the snapshot")?;

@@ -14,6 +14,7 @@ mod render;
 mod report;
 mod rules;
 mod schema;
+mod settings;
 
 /// reachguard: can your ECS services reach the AWS services they depend on?
 #[derive(Parser)]

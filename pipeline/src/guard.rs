@@ -205,8 +205,12 @@ impl Guard {
         let region = config.region().map(ToString::to_string).unwrap_or_default();
         let collection = Collector::new(&config)
             .with_account(&account)
+            .with_metrics_days(self.settings.metrics_days)
             .collect(scope)
             .await?;
+        for warning in &collection.warnings {
+            tracing::warn!(account = %account, region = %region, "{warning}");
+        }
         let topology = Topology::from_snapshot(&collection.snapshot)?;
         let (report, suppressed) = evaluate_with_suppressed(&topology);
         let evaluated = EvaluatedScope {
@@ -216,6 +220,7 @@ impl Guard {
                 .vpcs
                 .clone()
                 .unwrap_or_else(|| topology.vpcs.iter().map(|v| v.id.clone()).collect()),
+            measured: !collection.nat_metrics_failed,
         };
         let mut claim = self
             .transitions(&evaluated, &report.findings, &suppressed)

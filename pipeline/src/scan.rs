@@ -26,7 +26,8 @@ pub struct Scan {
 /// Collects `scope` and evaluates it.
 pub async fn scan(collector: &Collector, scope: &Scope) -> Result<Scan, EvaluationError> {
     let collection = collector.collect(scope).await?;
-    let report = evaluate(&Topology::from_snapshot(&collection.snapshot)?);
+    let mut report = evaluate(&Topology::from_snapshot(&collection.snapshot)?);
+    report.warnings.extend(collection.warnings.iter().cloned());
     Ok(Scan { collection, report })
 }
 

@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use reachguard_shared::action::ActionName;
 use reachguard_shared::aws::MemberRole;
+use reachguard_shared::aws::metrics::MetricsDays;
 use reachguard_shared::lifecycle::{DEFAULT_MAX_ATTEMPTS_PER_DAY, DEFAULT_REMINDER_HOURS};
 use reachguard_shared::remediation::{Mode, RemediationPolicy};
 
@@ -137,6 +138,8 @@ pub struct Settings {
     /// `REACHGUARD_REMEDIATION_ATTEMPTS_PER_DAY` (default [`DEFAULT_MAX_ATTEMPTS_PER_DAY`]): the
     /// remediation attempts one finding gets in a rolling day (with the state table).
     pub attempts_per_day: usize,
+    /// `REACHGUARD_METRICS_DAYS`: NAT gateway metrics lookback (default 7, at most 15).
+    pub metrics_days: MetricsDays,
 }
 
 impl Settings {
@@ -165,6 +168,7 @@ impl Settings {
                 "REACHGUARD_REMEDIATION_ATTEMPTS_PER_DAY",
                 DEFAULT_MAX_ATTEMPTS_PER_DAY,
             )?,
+            metrics_days: env.parsed("REACHGUARD_METRICS_DAYS", MetricsDays::default())?,
         })
     }
 }

@@ -4,8 +4,10 @@
 //! 10,000 subnets, 2,000 services and 1,000 endpoints. Each VPC mixes the shapes the rules care
 //! about: a public subnet with a zonal NAT gateway, private subnets on a NAT route table, an S3
 //! gateway endpoint on one route table only, network ACLs, and two Fargate services over three
-//! AZs pulling from ECR. Run: `cargo bench -p reachguard-shared --bench evaluate`.
-//! `map/svg/10x` times drawing the 10× topology's map (every VPC, as `reachguard map` does).
+//! AZs pulling from ECR; every NAT gateway has CloudWatch figures (`NatGatewayMetrics`), a third
+//! of them over the measured rules' thresholds. Run: `cargo bench -p reachguard-shared --bench
+//! evaluate`. `map/svg/10x` times drawing the 10× topology's map (every VPC, as `reachguard map`
+//! does).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -15,6 +17,7 @@ use reachguard_shared::evaluate::evaluate;
 use reachguard_shared::evaluation::{Evaluation, Findings};
 use reachguard_shared::map;
 use reachguard_shared::model::Topology;
+use reachguard_shared::nat_metrics::{NatGatewayMetrics, NatGatewayTraffic};
 use reachguard_shared::rules::RULES;
 use reachguard_shared::snapshot::*;
 
@@ -97,6 +100,27 @@ fn synthetic(scale: usize) -> Snapshot {
                 ..Default::default()
             }),
             tags: vec![],
+        });
+        // Every NAT gateway is measured; every third one is overloaded, so the measured rules
+        // fire (and their messages are built) as often as they check.
+        let overloaded = v % 3 == 0;
+        let metrics = doc
+            .nat_gateway_metrics
+            .get_or_insert_with(|| NatGatewayMetrics {
+                window_days: 7,
+                ..Default::default()
+            });
+        metrics.nat_gateways.push(NatGatewayTraffic {
+            nat_gateway_id: nat.clone(),
+            bytes_in_from_source: 2e12,
+            bytes_in_from_destination: 9e12,
+            packets_in_from_source: 2e9,
+            packets_in_from_destination: 8e9,
+            packets_drop_count: if overloaded { 4e6 } else { 0.0 },
+            error_port_allocation: if overloaded { 1_500.0 } else { 0.0 },
+            peak_bytes_per_second: if overloaded { 1.1e10 } else { 1e8 },
+            peak_packets_per_second: 1e6,
+            ..Default::default()
         });
         doc.nat_gateways.push(NatGateway {
             nat_gateway_id: nat,

@@ -9,6 +9,7 @@ use crate::finding::{self, Finding};
 use crate::model::Topology;
 use crate::rule_id::{Field, RuleId, Severity};
 use crate::rules;
+use crate::settings::EvaluationSettings;
 
 /// Totals of a report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -58,7 +59,13 @@ pub fn evaluate(topology: &Topology) -> Report {
 /// Evaluates every rule, and also returns the findings that `reachguard:exempt` tags suppressed
 /// (the lifecycle keeps them quiet instead of resolving them).
 pub fn evaluate_with_suppressed(topology: &Topology) -> (Report, Vec<Finding>) {
-    let evaluation = Evaluation::new(topology);
+    evaluate_with(topology, EvaluationSettings::default())
+}
+
+/// [`evaluate_with_suppressed`] with explicit settings (thresholds of the measured rules, the
+/// cost rate).
+pub fn evaluate_with(topology: &Topology, settings: EvaluationSettings) -> (Report, Vec<Finding>) {
+    let evaluation = Evaluation::with_settings(topology, settings);
     let mut findings = Findings::default();
     for rule in rules::RULES {
         (rule.check)(&evaluation, &mut findings);

@@ -11,6 +11,7 @@ use crate::finding::Finding;
 use crate::model::{Service, Subnet, Topology};
 use crate::paths::{self, Origin, Path};
 use crate::rule_id::RuleId;
+use crate::settings::EvaluationSettings;
 
 /// An in-scope service (ACTIVE, awsvpc, not EXTERNAL) with what the rules need about it.
 #[derive(Debug)]
@@ -58,13 +59,20 @@ pub struct Evaluation<'t> {
     pub services: Vec<ServiceContext<'t>>,
     /// Every service × subnet × dependency path.
     pub paths: Vec<ServicePath<'t>>,
+    /// Thresholds and rates of the measured rules.
+    pub settings: EvaluationSettings,
     paths_of_vpc: HashMap<&'t str, Vec<usize>>,
     service_subnets: BTreeMap<&'t str, &'t Subnet>,
 }
 
 impl<'t> Evaluation<'t> {
-    /// Computes dependencies and paths for every in-scope service.
+    /// Computes dependencies and paths for every in-scope service, with default settings.
     pub fn new(topology: &'t Topology) -> Evaluation<'t> {
+        Evaluation::with_settings(topology, EvaluationSettings::default())
+    }
+
+    /// Computes dependencies and paths for every in-scope service.
+    pub fn with_settings(topology: &'t Topology, settings: EvaluationSettings) -> Evaluation<'t> {
         let services: Vec<ServiceContext<'t>> = topology
             .services
             .iter()
@@ -116,6 +124,7 @@ impl<'t> Evaluation<'t> {
             topology,
             services,
             paths,
+            settings,
             paths_of_vpc,
             service_subnets,
         }

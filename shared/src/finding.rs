@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
+use crate::nat_metrics::NatTrafficFigures;
 use crate::paths::PathReport;
 use crate::rule_id::{Field, RuleId, Severity};
 
@@ -46,6 +47,9 @@ pub struct Finding {
     pub path: Option<PathReport>,
     /// The remediation plan (possibly empty: notify-only).
     pub remediation: Vec<Action>,
+    /// What the finding's NAT gateway processed and costs, when the snapshot has its metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat_traffic: Option<NatTrafficFigures>,
 }
 
 impl Finding {
@@ -69,6 +73,7 @@ impl Finding {
             message: String::new(),
             path: None,
             remediation: Vec::new(),
+            nat_traffic: None,
         }
     }
 

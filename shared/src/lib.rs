@@ -13,6 +13,8 @@
 //! - [`rules`]: one module per rule, and [`evaluate`] to run them into a [`evaluate::Report`];
 //! - [`notification`], [`lifecycle`]: what is announced, and when;
 //! - [`map`], [`report`]: the per-VPC connectivity map (SVG, DOT, Mermaid) and the HTML report;
+//! - [`nat_metrics`], [`settings`]: CloudWatch figures of NAT gateways, what they cost, and the
+//!   thresholds and rates of the measured `nat-*` rules;
 //! - [`intake`]: what an EC2/ECS API event means for re-evaluation;
 //! - [`whatif`]: the findings a change or a Terraform plan would open and resolve;
 //! - `aws` (feature `aws`): the SDK adapters that collect, notify, remediate and keep state —
@@ -36,6 +38,7 @@ pub mod lifecycle;
 pub mod map;
 pub mod model;
 pub mod names;
+pub mod nat_metrics;
 pub mod net;
 pub mod notification;
 pub mod paths;
@@ -46,6 +49,7 @@ pub mod rule_docs;
 pub mod rule_id;
 pub mod rules;
 pub mod schema;
+pub mod settings;
 pub mod snapshot;
 pub mod tags;
 #[cfg(test)]

@@ -124,6 +124,10 @@ pub struct EvaluatedScope {
     pub region: String,
     /// The VPCs evaluated (whole).
     pub vpcs: BTreeSet<String>,
+    /// False when the NAT gateway metrics could not be read: the measured rules' open findings
+    /// then stay as they are (neither resolved nor re-announced) instead of being resolved for
+    /// lack of figures.
+    pub measured: bool,
 }
 
 impl EvaluatedScope {
@@ -272,7 +276,8 @@ pub fn reconcile(
         updates.push(update);
     }
     for record in stored.values().filter(|r| r.state != State::Resolved) {
-        if seen.contains(&(record.partition.clone(), record.key.clone())) {
+        let unknown = !scope.measured && record.finding.rule.is_measured();
+        if unknown || seen.contains(&(record.partition.clone(), record.key.clone())) {
             continue;
         }
         let announced = record.state == State::Open;
@@ -316,7 +321,37 @@ mod tests {
             account: "111122223333".into(),
             region: "us-east-1".into(),
             vpcs: vpcs.iter().map(|v| v.to_string()).collect(),
+            measured: true,
         }
+    }
+
+    #[test]
+    fn without_metrics_measured_findings_stay_open_and_the_others_resolve() {
+        let mut store = Vec::new();
+        let vpc = scope(&["vpc-a"]);
+        let mut drops = Finding::new(
+            RuleId::NatPacketDrops,
+            Some("111122223333"),
+            "us-east-1",
+            "vpc-a",
+        );
+        drops.nat_gateway = Some("nat-1".into());
+        let both = [finding("vpc-a", "vpce-1"), drops];
+        assert_eq!(step(&mut store, &vpc, &both, &[], 0).len(), 2);
+        let unmeasured = EvaluatedScope {
+            measured: false,
+            ..vpc.clone()
+        };
+        assert_eq!(
+            step(&mut store, &unmeasured, &[], &[], HOUR),
+            [(Status::Resolved, "vpce-1".to_string())],
+            "CloudWatch failed: the drops are unknown, not resolved"
+        );
+        assert_eq!(
+            step(&mut store, &vpc, &[], &[], 2 * HOUR),
+            [(Status::Resolved, String::new())],
+            "metrics back without drops: resolved (`step` reports the endpoint, which it has none of)"
+        );
     }
 
     /// Applies `reconcile` to an in-memory store the way the DynamoDB store does (conditional on

@@ -128,6 +128,20 @@ rule_ids! {
     NetworkAclBlocksHttps => "network-acl-blocks-https", High, [NetworkAcl, Subnet];
     RouteBlackhole => "route-blackhole", Critical, [RouteTable, Destination];
     SubnetNotReady => "subnet-not-ready", Medium, [Subnet, Dependency];
+    NatPortExhaustion => "nat-port-exhaustion", High, [NatGateway];
+    NatPacketDrops => "nat-packet-drops", Medium, [NatGateway];
+    NatBandwidthPressure => "nat-bandwidth-pressure", Medium, [NatGateway];
+}
+
+impl RuleId {
+    /// True for the rules that read CloudWatch figures (`NatGatewayMetrics`): without the
+    /// figures they cannot tell whether they would fire.
+    pub fn is_measured(self) -> bool {
+        matches!(
+            self,
+            RuleId::NatPortExhaustion | RuleId::NatPacketDrops | RuleId::NatBandwidthPressure
+        )
+    }
 }
 public_names!(RuleId, "rule");
 
@@ -137,8 +151,9 @@ mod tests {
 
     use super::*;
 
-    /// The ids of the catalog, verbatim (RULES.md §3 of the guide reachguard implements).
-    const CATALOG: [&str; 13] = [
+    /// The ids of the catalog, verbatim (RULES.md §3 of the guide reachguard implements), then
+    /// the measured NAT rules.
+    const CATALOG: [&str; 16] = [
         "unreachable-dependency",
         "endpoint-private-dns-disabled",
         "vpc-dns-disabled",
@@ -152,6 +167,9 @@ mod tests {
         "network-acl-blocks-https",
         "route-blackhole",
         "subnet-not-ready",
+        "nat-port-exhaustion",
+        "nat-packet-drops",
+        "nat-bandwidth-pressure",
     ];
 
     #[test]
@@ -176,7 +194,7 @@ mod tests {
     #[test]
     fn severities_and_subjects_match_the_catalog() {
         use Field::*;
-        let expected: [(&str, Severity, &[Field]); 13] = [
+        let expected: [(&str, Severity, &[Field]); 16] = [
             (
                 "unreachable-dependency",
                 Severity::Critical,
@@ -218,6 +236,9 @@ mod tests {
                 &[RouteTable, Destination],
             ),
             ("subnet-not-ready", Severity::Medium, &[Subnet, Dependency]),
+            ("nat-port-exhaustion", Severity::High, &[NatGateway]),
+            ("nat-packet-drops", Severity::Medium, &[NatGateway]),
+            ("nat-bandwidth-pressure", Severity::Medium, &[NatGateway]),
         ];
         for (id, severity, subject) in expected {
             let rule: RuleId = id.parse().unwrap();

@@ -54,6 +54,9 @@ pub struct Snapshot {
     /// The `taskDefinition` object of each `aws ecs describe-task-definition`.
     #[serde(default, rename = "taskDefinitions")]
     pub task_definitions: Vec<TaskDefinition>,
+    /// CloudWatch figures of the NAT gateways (optional; absent: no measured rule fires).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_metrics: Option<crate::nat_metrics::NatGatewayMetrics>,
 }
 
 impl Snapshot {

@@ -8,10 +8,12 @@
 //! `endpoint_only()` adds a working S3 gateway endpoint and interface endpoints for the rest;
 //! `nat_only()` routes the private subnets to a zonal NAT gateway in `subnet-pub-a`.
 
-use crate::evaluate::evaluate;
+use crate::evaluate::evaluate_with;
 use crate::finding::Finding;
 use crate::model::Topology;
+use crate::nat_metrics::{NatGatewayMetrics, NatGatewayTraffic};
 use crate::rule_id::RuleId;
+use crate::settings::EvaluationSettings;
 use crate::snapshot::*;
 
 pub(crate) const ECR_IMAGE: &str = "111122223333.dkr.ecr.us-east-1.amazonaws.com/app:1";
@@ -389,10 +391,29 @@ impl Topo {
         })
     }
 
+    /// Adds a NAT gateway's figures to `NatGatewayMetrics` (a 7-day window).
+    pub fn nat_metrics(self, traffic: NatGatewayTraffic) -> Topo {
+        self.with(|d| {
+            d.nat_gateway_metrics
+                .get_or_insert_with(|| NatGatewayMetrics {
+                    window_days: 7,
+                    ..Default::default()
+                })
+                .nat_gateways
+                .push(traffic)
+        })
+    }
+
     /// Evaluates and returns the findings of `rule`.
     pub fn findings(&self, rule: RuleId) -> Vec<Finding> {
+        self.findings_with(rule, EvaluationSettings::default())
+    }
+
+    /// Evaluates with `settings` and returns the findings of `rule`.
+    pub fn findings_with(&self, rule: RuleId, settings: EvaluationSettings) -> Vec<Finding> {
         let topology = Topology::from_snapshot(&self.doc).expect("test topology is valid");
-        evaluate(&topology)
+        evaluate_with(&topology, settings)
+            .0
             .findings
             .into_iter()
             .filter(|f| f.rule == rule)
@@ -425,4 +446,29 @@ pub(crate) fn https_from_cidr(cidr: &str) -> IpPermission {
         }],
         ..Default::default()
     }
+}
+
+/// A NAT gateway's figures: a quiet week (10 GB each way, no errors, no drops, a 10 Mbps busiest
+/// minute), then `change`.
+pub(crate) fn measured_nat(
+    id: &str,
+    change: impl FnOnce(&mut NatGatewayTraffic),
+) -> NatGatewayTraffic {
+    let gb = crate::nat_metrics::BYTES_PER_GB;
+    let mut traffic = NatGatewayTraffic {
+        nat_gateway_id: id.into(),
+        bytes_in_from_source: 10.0 * gb,
+        bytes_out_to_destination: 10.0 * gb,
+        bytes_in_from_destination: 10.0 * gb,
+        bytes_out_to_source: 10.0 * gb,
+        packets_in_from_source: 7_000_000.0,
+        packets_out_to_destination: 7_000_000.0,
+        packets_in_from_destination: 8_000_000.0,
+        packets_out_to_source: 8_000_000.0,
+        peak_bytes_per_second: 1.25e6,
+        peak_packets_per_second: 1_000.0,
+        ..Default::default()
+    };
+    change(&mut traffic);
+    traffic
 }

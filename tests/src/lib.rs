@@ -145,6 +145,11 @@ impl Account {
         aws_sdk_ec2::Client::new(&self.config)
     }
 
+    /// CloudWatch client.
+    pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&self.config)
+    }
+
     /// ECS client.
     pub fn ecs(&self) -> aws_sdk_ecs::Client {
         aws_sdk_ecs::Client::new(&self.config)

@@ -1,9 +1,10 @@
 //! A loopback HTTP proxy in front of moto that injects faults: a burst of throttling and 503
-//! answers, and an operation that is always denied. It speaks just enough HTTP/1.1 for the SDK
+//! answers, and an operation that is always denied. It counts requests per operation. It speaks just enough HTTP/1.1 for the SDK
 //! (`Content-Length` bodies, keep-alive) and forwards everything else to moto unchanged.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -25,6 +26,7 @@ pub struct Plan {
 struct Counters {
     requests: AtomicUsize,
     faults: AtomicUsize,
+    by_operation: Mutex<BTreeMap<String, usize>>,
 }
 
 /// A running proxy; stopped when dropped.
@@ -68,6 +70,14 @@ impl FaultProxy {
         self.counters.requests.load(Ordering::SeqCst)
     }
 
+    /// Requests received for one operation (`GetMetricData`, …), faults included.
+    pub fn requests_for(&self, operation: &str) -> usize {
+        self.counters
+            .by_operation
+            .lock()
+            .map_or(0, |ops| ops.get(operation).copied().unwrap_or(0))
+    }
+
     /// Requests answered with a fault.
     pub fn faults(&self) -> usize {
         self.counters.faults.load(Ordering::SeqCst)
@@ -92,17 +102,20 @@ async fn serve(
             return Ok(());
         };
         let n = counters.requests.fetch_add(1, Ordering::SeqCst);
-        let json = head.to_ascii_lowercase().contains("x-amz-target:");
+        let protocol = Protocol::of(&head, &body);
         let operation = operation(&head, &body);
+        if let (Some(op), Ok(mut ops)) = (&operation, counters.by_operation.lock()) {
+            *ops.entry(op.clone()).or_default() += 1;
+        }
         let fault = if plan
             .deny
             .as_deref()
             .is_some_and(|d| Some(d) == operation.as_deref())
         {
-            Some(denied(json))
+            Some(denied(protocol))
         } else if n < 2 * plan.burst && n.is_multiple_of(2) {
             Some(if n.is_multiple_of(4) {
-                throttled(json)
+                throttled(protocol)
             } else {
                 unavailable()
             })
@@ -210,15 +223,46 @@ fn json_error(code: &str, message: &str) -> String {
     respond("400 Bad Request", "application/x-amz-json-1.1", &body)
 }
 
-fn throttled(json: bool) -> String {
-    if json {
-        json_error("ThrottlingException", "Rate exceeded")
-    } else {
-        ec2_error(
+/// The wire protocol of a request, which decides the shape of an error answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// `X-Amz-Target` JSON (ECS, SNS, DynamoDB, …).
+    Json,
+    /// EC2's query dialect (`<Response><Errors>…`).
+    Ec2,
+    /// The AWS query protocol of other services (CloudWatch, …: `<ErrorResponse>…`).
+    Query,
+}
+
+impl Protocol {
+    fn of(head: &str, body: &[u8]) -> Protocol {
+        if head.to_ascii_lowercase().contains("x-amz-target:") {
+            Protocol::Json
+        } else if String::from_utf8_lossy(body).contains("Version=2016-11-15") {
+            Protocol::Ec2
+        } else {
+            Protocol::Query
+        }
+    }
+}
+
+fn query_error(status: &str, code: &str, message: &str) -> String {
+    let body = format!(
+        "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>\
+         </Error><RequestId>fault-proxy</RequestId></ErrorResponse>"
+    );
+    respond(status, "text/xml", &body)
+}
+
+fn throttled(protocol: Protocol) -> String {
+    match protocol {
+        Protocol::Json => json_error("ThrottlingException", "Rate exceeded"),
+        Protocol::Ec2 => ec2_error(
             "503 Service Unavailable",
             "RequestLimitExceeded",
             "Request limit exceeded.",
-        )
+        ),
+        Protocol::Query => query_error("503 Service Unavailable", "Throttling", "Rate exceeded"),
     }
 }
 
@@ -230,17 +274,21 @@ fn unavailable() -> String {
     )
 }
 
-fn denied(json: bool) -> String {
-    if json {
-        json_error(
+fn denied(protocol: Protocol) -> String {
+    match protocol {
+        Protocol::Json => json_error(
             "AccessDeniedException",
             "User is not authorized to perform this operation",
-        )
-    } else {
-        ec2_error(
+        ),
+        Protocol::Ec2 => ec2_error(
             "403 Forbidden",
             "UnauthorizedOperation",
             "You are not authorized to perform this operation.",
-        )
+        ),
+        Protocol::Query => query_error(
+            "403 Forbidden",
+            "AccessDenied",
+            "User is not authorized to perform this operation",
+        ),
     }
 }

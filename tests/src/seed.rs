@@ -6,7 +6,7 @@
 //!
 //! - [`endpoint_only`]: private subnets, no default route, an S3 gateway endpoint on their route
 //!   table and interface endpoints (private DNS, HTTPS from the VPC) for the rest: compliant.
-//! - [`nat_only`]: a zonal NAT gateway in a public subnet of `us-east-1a` is the only way out: S3
+//! - [`nat_only`] (and [`nat_only_named`]): a zonal NAT gateway in a public subnet of `us-east-1a` is the only way out: S3
 //!   goes through the NAT (`nat-for-gateway-service`), and `us-east-1b` depends on another AZ's
 //!   NAT (`nat-single-az`).
 //! - [`broken`]: like `endpoint_only`, but the S3 gateway endpoint sits on another route table
@@ -59,9 +59,21 @@ pub async fn endpoint_only(account: &Account) -> Seeded {
 
 /// The NAT-only VPC.
 pub async fn nat_only(account: &Account) -> Seeded {
+    nat_only_named(account, "nat-only", 2).await
+}
+
+/// A NAT-only VPC whose service (and cluster) is called `name`, in `10.<octet>.0.0/16`: several
+/// can live in one account.
+pub async fn nat_only_named(account: &Account, name: &str, octet: u8) -> Seeded {
     let ec2 = account.ec2();
-    let mut s = private_base(account, "nat-only", "10.2.0.0/16", None).await;
-    let public = subnet(account, &s.vpc, "10.2.100.0/24", "us-east-1a").await;
+    let mut s = private_base(account, name, &format!("10.{octet}.0.0/16"), None).await;
+    let public = subnet(
+        account,
+        &s.vpc,
+        &format!("10.{octet}.100.0/24"),
+        "us-east-1a",
+    )
+    .await;
     let igw = ec2
         .create_internet_gateway()
         .send()
@@ -420,4 +432,37 @@ pub async fn endpoints_for(
         .await
         .expect("DescribeVpcEndpoints");
     out.vpc_endpoints().to_vec()
+}
+
+/// Puts NAT gateway metrics (`AWS/NATGateway`, dimension `NatGatewayId`) for `nat`: each
+/// `(metric, minutes ago, value)` is one data point at that whole minute before now.
+pub async fn nat_metrics(account: &Account, nat: &str, points: &[(&str, u64, f64)]) {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    let minute = now - now % 60;
+    let data: Vec<MetricDatum> = points
+        .iter()
+        .map(|&(metric, minutes_ago, value)| {
+            let at = i64::try_from(minute - minutes_ago * 60).expect("timestamp");
+            MetricDatum::builder()
+                .metric_name(metric)
+                .dimensions(Dimension::builder().name("NatGatewayId").value(nat).build())
+                .timestamp(DateTime::from_secs(at))
+                .value(value)
+                .build()
+        })
+        .collect();
+    account
+        .cloudwatch()
+        .put_metric_data()
+        .namespace("AWS/NATGateway")
+        .set_metric_data(Some(data))
+        .send()
+        .await
+        .expect("PutMetricData");
 }

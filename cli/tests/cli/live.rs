@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
-use reachguard_tests::{Account, seed};
+use reachguard_tests::proxy::{FaultProxy, Plan};
+use reachguard_tests::{Account, moto_url, seed};
 use serde_json::Value;
 
 /// Runs `reachguard` as `account` against moto (plus `env`), and checks the exit code; on a
@@ -52,7 +53,10 @@ fn subjects(report: &Value) -> BTreeSet<String> {
                 "unreachable-dependency" => &["service", "subnet", "dependency"],
                 "gateway-endpoint-not-associated" => &["endpoint", "route_table"],
                 "nat-for-gateway-service" => &["vpc", "dependency"],
-                "nat-single-az" => &["nat_gateway"],
+                "nat-single-az"
+                | "nat-port-exhaustion"
+                | "nat-packet-drops"
+                | "nat-bandwidth-pressure" => &["nat_gateway"],
                 other => panic!("unexpected rule {other} in {f:#}"),
             };
             let values: Vec<String> = keys
@@ -187,6 +191,153 @@ async fn snapshot_then_check_agrees_with_scan() {
         Some(7),
         "{scanned:#}"
     );
+}
+
+/// Issue 13: two NAT-only VPCs, CloudWatch figures for both NAT gateways (one overloaded, one
+/// quiet), scanned through a counting proxy: one `GetMetricData` request, the measured findings
+/// and the GB/cost figures; then CloudWatch denied: a warning and the same network findings.
+#[tokio::test(flavor = "multi_thread")]
+async fn scan_reads_nat_metrics_in_one_request_and_survives_cloudwatch_denied() {
+    const GB: f64 = 1_073_741_824.0;
+    let account = Account::new().await;
+    let (busy, quiet) = tokio::join!(
+        seed::nat_only_named(&account, "busy", 4),
+        seed::nat_only_named(&account, "quiet", 5)
+    );
+    let busy_nat = busy.nat_gateway.clone().expect("nat");
+    let quiet_nat = quiet.nat_gateway.clone().expect("nat");
+    seed::nat_metrics(
+        &account,
+        &busy_nat,
+        &[
+            // The busiest minute: 675 GB received (11.25 GB/s = 90 Gbps), 180 M packets.
+            ("BytesInFromSource", 30, 540e9),
+            ("BytesInFromDestination", 30, 135e9),
+            ("BytesInFromSource", 20, 60e9),
+            ("BytesOutToSource", 30, 134e9),
+            ("PacketsInFromSource", 30, 1.2e8),
+            ("PacketsInFromDestination", 30, 0.6e8),
+            // 0.02 % of the packets, above AWS's 0.01 %.
+            ("PacketsDropCount", 30, 36_000.0),
+            ("ErrorPortAllocation", 25, 7.0),
+        ],
+    )
+    .await;
+    seed::nat_metrics(
+        &account,
+        &quiet_nat,
+        &[
+            ("BytesInFromSource", 10, 3.0 * GB),
+            ("BytesInFromDestination", 10, 7.0 * GB),
+            ("PacketsInFromSource", 10, 1e6),
+            ("PacketsInFromDestination", 10, 2e6),
+        ],
+    )
+    .await;
+    let network = [
+        format!("nat-for-gateway-service vpc={} dependency=s3", busy.vpc),
+        format!("nat-for-gateway-service vpc={} dependency=s3", quiet.vpc),
+        format!("nat-single-az nat_gateway={busy_nat}"),
+        format!("nat-single-az nat_gateway={quiet_nat}"),
+    ];
+    let args = [
+        "scan", "--vpc", &busy.vpc, "--vpc", &quiet.vpc, "--format", "json",
+    ];
+
+    let proxy = FaultProxy::start(moto_url(), Plan::default()).await;
+    let out = reachguard_env(&account, &args, &[("AWS_ENDPOINT_URL", &proxy.url)], 1);
+    assert_eq!(
+        proxy.requests_for("GetMetricData"),
+        1,
+        "28 queries for two NAT gateways: one request"
+    );
+    let report = json(&out);
+    let mut all = network.to_vec();
+    all.extend([
+        format!("nat-port-exhaustion nat_gateway={busy_nat}"),
+        format!("nat-packet-drops nat_gateway={busy_nat}"),
+        format!("nat-bandwidth-pressure nat_gateway={busy_nat}"),
+    ]);
+    assert_eq!(subjects(&report), expected(&all));
+    let finding = |rule: &str, nat: &str| {
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["rule"] == rule && f["nat_gateway"] == nat)
+            .unwrap_or_else(|| panic!("{rule} for {nat} in {report:#}"))
+            .clone()
+    };
+    let quiet_cost = finding("nat-for-gateway-service", &quiet_nat);
+    assert_eq!(quiet_cost["nat_traffic"]["processed_gb"], 10.0);
+    assert!(
+        quiet_cost["message"]
+            .as_str()
+            .expect("message")
+            .contains("processed 10.0 GB in the last 7 days, about $1.96 a month in data processing at $0.045/GB (its total: CloudWatch does not split NAT traffic by destination; the s3 share needs VPC flow logs)"),
+        "{quiet_cost:#}"
+    );
+    let busy_gb = finding("nat-single-az", &busy_nat)["nat_traffic"]["processed_gb"]
+        .as_f64()
+        .expect("processed_gb");
+    assert!((busy_gb - 735e9 / GB).abs() < 1e-6, "{busy_gb}");
+    let ports = finding("nat-port-exhaustion", &busy_nat);
+    assert!(
+        ports["message"]
+            .as_str()
+            .expect("message")
+            .contains("7 times in the last 7 days"),
+        "{ports:#}"
+    );
+    let peak = finding("nat-bandwidth-pressure", &busy_nat);
+    assert!(
+        peak["message"]
+            .as_str()
+            .expect("message")
+            .contains("peaked at 90.0 Gbps (90% of the 100 Gbps"),
+        "{peak:#}"
+    );
+    let drops = finding("nat-packet-drops", &busy_nat);
+    assert!(
+        drops["message"]
+            .as_str()
+            .expect("message")
+            .contains("dropped 36,000 of the 180,000,000 packets"),
+        "{drops:#}"
+    );
+    assert!(report.get("warnings").is_none(), "{report:#}");
+
+    let denied = FaultProxy::start(
+        moto_url(),
+        Plan {
+            burst: 0,
+            deny: Some("GetMetricData".into()),
+        },
+    )
+    .await;
+    let out = reachguard_env(&account, &args, &[("AWS_ENDPOINT_URL", &denied.url)], 0);
+    assert_eq!(denied.faults(), 1, "denied once, not retried");
+    let report = json(&out);
+    assert_eq!(
+        subjects(&report),
+        expected(&network),
+        "network findings unchanged"
+    );
+    assert!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f.get("nat_traffic").is_none()),
+        "no figures without metrics"
+    );
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("NAT gateway metrics not collected (GetMetricData: AccessDenied"),
+        "{warnings}"
+    );
+
+    reachguard(&account, &["scan", "--metrics-days", "16"], 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]

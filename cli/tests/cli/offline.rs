@@ -25,7 +25,10 @@ fn findings(file: &str, extra: &[&str]) -> (i32, Vec<String>, serde_json::Value)
                 "endpoint-az-gap" => vec!["endpoint", "availability_zone"],
                 "gateway-endpoint-not-associated" => vec!["endpoint", "route_table"],
                 "nat-for-gateway-service" => vec!["vpc", "dependency"],
-                "nat-single-az" => vec!["nat_gateway"],
+                "nat-single-az"
+                | "nat-port-exhaustion"
+                | "nat-packet-drops"
+                | "nat-bandwidth-pressure" => vec!["nat_gateway"],
                 "egress-not-restricted" => vec!["route_table"],
                 "network-acl-blocks-https" => vec!["network_acl", "subnet"],
                 "route-blackhole" => vec!["route_table", "destination"],
@@ -97,10 +100,13 @@ fn broken_example_has_every_outage_rule() {
         format!("endpoint-security-group-blocks-https vpce-0b7f3c9d2e1a8d0k0 {a}"),
         format!("endpoint-security-group-blocks-https vpce-0b7f3c9d2e1a8d0k0 {b}"),
         "gateway-endpoint-policy-blocks-ecr-layers vpce-0b7f3c9d2e1a80s30".to_string(),
+        "nat-port-exhaustion nat-0b7f3c9d2e1a81e01".to_string(),
         format!("network-acl-blocks-https acl-0b7f3c9d2e1a800b1 {b}"),
         "vpc-dns-disabled vpc-0b7f3c9d2e1a80002".to_string(),
         "endpoint-az-gap vpce-0b7f3c9d2e1a8a0i0 us-east-1b".to_string(),
         "endpoint-az-gap vpce-0b7f3c9d2e1a8d0k0 us-east-1b".to_string(),
+        "nat-bandwidth-pressure nat-0b7f3c9d2e1a81e01".to_string(),
+        "nat-packet-drops nat-0b7f3c9d2e1a81e01".to_string(),
     ]
     .into();
     assert_eq!(subjects, expected);
@@ -146,6 +152,80 @@ fn broken_example_has_every_outage_rule() {
     );
 }
 
+/// Issue 13: the NAT findings carry the measured NAT gateway's processed GB and monthly cost
+/// (message and `nat_traffic`), the measured rules' thresholds are flags, and a bad flag is exit 2.
+#[test]
+fn nat_findings_carry_measured_figures_and_thresholds_are_flags() {
+    let (_, _, json) = findings(
+        "examples/nat-only-vpc.json",
+        &["--rule", "nat-for-gateway-service"],
+    );
+    let finding = &json["findings"][0];
+    let traffic = &finding["nat_traffic"];
+    assert_eq!(traffic["nat_gateway"], "nat-0a5d2e8c1b4f60a01");
+    assert_eq!(traffic["window_days"], 7);
+    assert_eq!(traffic["usd_per_gb"], 0.045, "us-east-1's published rate");
+    let gb = traffic["processed_gb"].as_f64().unwrap();
+    assert!((gb - 450.9e9 / 1_073_741_824.0).abs() < 1e-6, "{gb}");
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("processed 419.9 GB in the last 7 days, about $82.11 a month in data processing at $0.045/GB (its total: CloudWatch does not split NAT traffic by destination; the s3 share needs VPC flow logs)"),
+        "{message}"
+    );
+
+    let (_, subjects, json) = findings(
+        "examples/nat-only-vpc.json",
+        &[
+            "--nat-drop-share",
+            "0.0000001",
+            "--nat-usd-per-gb",
+            "0.09",
+            "--rule",
+            "nat-packet-drops",
+            "--rule",
+            "nat-single-az",
+        ],
+    );
+    assert_eq!(
+        subjects,
+        [
+            "nat-packet-drops nat-0a5d2e8c1b4f60a01",
+            "nat-single-az nat-0a5d2e8c1b4f60a01"
+        ],
+        "120 of 361 M packets is above a 0.00001% threshold"
+    );
+    assert_eq!(json["findings"][1]["nat_traffic"]["usd_per_gb"], 0.09);
+
+    let (_, subjects, _) = findings("examples/broken-vpc.json", &["--nat-capacity-share", "0.9"]);
+    assert!(
+        !subjects
+            .iter()
+            .any(|s| s.starts_with("nat-bandwidth-pressure")),
+        "87% < 90%"
+    );
+
+    let args = [
+        "check",
+        "examples/nat-only-vpc.json",
+        "--nat-capacity-share",
+        "1.5",
+    ];
+    let out = reachguard(&args);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&args, &out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--nat-capacity-share 1.5: expected a share in (0, 1]"),
+        "{}",
+        describe(&args, &out)
+    );
+
+    let (_, subjects, json) = findings("examples/endpoint-only-vpc.json", &[]);
+    assert!(
+        subjects.is_empty() && json["findings"].as_array().unwrap().is_empty(),
+        "no metrics, no figures"
+    );
+}
+
 #[test]
 fn examples_show_every_rule() {
     let mut rules: Vec<String> = [
@@ -159,7 +239,7 @@ fn examples_show_every_rule() {
     .collect();
     rules.sort();
     rules.dedup();
-    assert_eq!(rules.len(), 13, "{rules:?}");
+    assert_eq!(rules.len(), 16, "{rules:?}");
 }
 
 #[test]
@@ -269,7 +349,7 @@ fn readme_rule_table_is_the_generated_catalog() {
     let out = reachguard(&["rules"]);
     assert_eq!(out.status.code(), Some(0));
     let table = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(table.lines().count(), 15, "header, separator and 13 rules");
+    assert_eq!(table.lines().count(), 18, "header, separator and 16 rules");
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
     assert!(
         readme.contains(&table),

@@ -5,7 +5,9 @@
 //! concurrently; `DescribeVpcAttribute` twice per VPC; ECS has no VPC filter, so `ListClusters` →
 //! `ListServices` → `DescribeServices` (tags included, 10 per call) for the region, keeping the
 //! services whose subnets are in scope, and `DescribeTaskDefinition` once per distinct ARN they use.
-//! Never a call per subnet or per route table. Every request is counted in [`ApiCalls`].
+//! Never a call per subnet or per route table. Every request is counted in [`ApiCalls`]. When the
+//! collected snapshot has available NAT gateways, their CloudWatch metrics follow: one
+//! `GetMetricData` per 500 queries (14 per NAT gateway; see [`super::metrics`]), best-effort.
 //!
 //! **Cost of one scoped evaluation** (one VPC, `C` clusters, `S_c` services in cluster `c`, `T`
 //! distinct task definitions among the VPC's services): `DescribeVpcs`, `DescribeSubnets`,
@@ -33,6 +35,7 @@ use serde::Serialize;
 
 use super::convert;
 use super::error::AdapterError;
+use super::metrics::{MetricsDays, nat_gateway_metrics};
 pub use crate::intake::Scope;
 use crate::snapshot::{AttributeBoolean, EcsService, Snapshot, VpcAttributes};
 
@@ -87,10 +90,10 @@ impl fmt::Display for ApiCalls {
 
 /// Counts requests while a collection runs (shared by its concurrent calls).
 #[derive(Default)]
-struct Recorder(Mutex<ApiCalls>);
+pub(super) struct Recorder(Mutex<ApiCalls>);
 
 impl Recorder {
-    fn record(&self, operation: &'static str) {
+    pub(super) fn record(&self, operation: &'static str) {
         if let Ok(mut calls) = self.0.lock() {
             *calls.0.entry(operation).or_default() += 1;
         }
@@ -132,6 +135,10 @@ pub struct Collection {
     pub fell_back: bool,
     /// The requests it took.
     pub calls: ApiCalls,
+    /// What could not be collected without failing the collection (NAT gateway metrics).
+    pub warnings: Vec<String>,
+    /// True when the NAT gateways' metrics were wanted but could not be read.
+    pub nat_metrics_failed: bool,
 }
 
 /// Collects one account/region. Cheap to build; build one per account configuration.
@@ -139,6 +146,8 @@ pub struct Collection {
 pub struct Collector {
     ec2: aws_sdk_ec2::Client,
     ecs: aws_sdk_ecs::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    metrics_days: MetricsDays,
     region: Option<String>,
     account_id: Option<String>,
 }
@@ -149,6 +158,8 @@ impl Collector {
         Collector {
             ec2: aws_sdk_ec2::Client::new(config),
             ecs: aws_sdk_ecs::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            metrics_days: MetricsDays::default(),
             region: config.region().map(ToString::to_string),
             account_id: None,
         }
@@ -160,8 +171,15 @@ impl Collector {
         self
     }
 
+    /// Reads NAT gateway metrics over the last `days` (default 7).
+    pub fn with_metrics_days(mut self, days: MetricsDays) -> Self {
+        self.metrics_days = days;
+        self
+    }
+
     /// Collects `scope`. Fails on the first call that fails after the SDK's retries: there is no
-    /// partial snapshot.
+    /// partial snapshot. NAT gateway metrics are the exception: without them (CloudWatch denied
+    /// or failing) the collection succeeds with a warning and no `NatGatewayMetrics`.
     pub async fn collect(&self, scope: &Scope) -> Result<Collection, AdapterError> {
         let rec = Recorder::default();
         let (services, named) =
@@ -226,10 +244,44 @@ impl Collector {
             })
             .collect();
         let vpc_ids: Vec<String> = snapshot.vpcs.iter().map(|v| v.vpc_id.clone()).collect();
-        let (vpc_attributes, task_definitions) = tokio::try_join!(
-            self.vpc_attributes(&vpc_ids, &rec),
-            self.task_definitions(&services, &rec)
-        )?;
+        let available: Vec<&str> = snapshot
+            .nat_gateways
+            .iter()
+            .filter(|n| {
+                n.state
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("available"))
+            })
+            .map(|n| n.nat_gateway_id.as_str())
+            .collect();
+        // The metrics are read beside the last ECS/EC2 calls; their failure fails nothing.
+        let (described, metrics) = tokio::join!(
+            async {
+                tokio::try_join!(
+                    self.vpc_attributes(&vpc_ids, &rec),
+                    self.task_definitions(&services, &rec)
+                )
+            },
+            async {
+                if available.is_empty() {
+                    return None;
+                }
+                Some(
+                    nat_gateway_metrics(&self.cloudwatch, &available, self.metrics_days, &rec)
+                        .await,
+                )
+            }
+        );
+        let (vpc_attributes, task_definitions) = described?;
+        let mut warnings = Vec::new();
+        let nat_metrics_failed = matches!(metrics, Some(Err(_)));
+        match metrics {
+            Some(Ok(metrics)) => snapshot.nat_gateway_metrics = Some(metrics),
+            Some(Err(e)) => warnings.push(format!(
+                "NAT gateway metrics not collected ({e}): the NAT capacity rules and cost figures are skipped, every other rule ran; grant cloudwatch:GetMetricData to include them"
+            )),
+            None => {}
+        }
 
         snapshot.region = self.region.clone();
         snapshot.account_id = self
@@ -244,6 +296,8 @@ impl Collector {
             vpcs,
             fell_back,
             calls: rec.into_calls(),
+            warnings,
+            nat_metrics_failed,
         })
     }
 

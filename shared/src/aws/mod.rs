@@ -4,6 +4,7 @@
 //!   AssumeRole, retry, timeouts);
 //! - [`collect`]: builds a [`crate::snapshot::Snapshot`] for one account/region, whole or scoped,
 //!   with one paginated `Describe*` per resource type;
+//! - [`metrics`]: NAT gateway metrics from CloudWatch (`GetMetricData`), best-effort;
 //! - [`notify`]: publishes the notifications [`crate::notification`] builds, one per VPC;
 //! - [`remediate`]: the EC2 executor of remediation plans, idempotent, never deleting;
 //! - [`state`]: the finding lifecycle's DynamoDB table;
@@ -21,6 +22,7 @@ pub mod clients;
 pub mod collect;
 mod convert;
 mod error;
+pub mod metrics;
 pub mod notify;
 pub mod organizations;
 pub mod queue;
@@ -34,6 +36,7 @@ pub use aws_config::SdkConfig;
 pub use clients::{Accounts, ClientSettings, MemberRole};
 pub use collect::{ApiCalls, Collection, Collector, Scope, is_whole, vpc_scope};
 pub use error::AdapterError;
+pub use metrics::MetricsDays;
 pub use notify::Notifier;
 pub use organizations::Organization;
 pub use queue::WorkQueue;

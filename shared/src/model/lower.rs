@@ -9,6 +9,7 @@ use super::{
     Route, RouteTable, RouteTarget, SecurityGroup, Service, Subnet, Topology, Vpc,
 };
 use crate::error::SnapshotError;
+use crate::nat_metrics::NatMetrics;
 use crate::net::{Ipv4Cidr, Ports};
 use crate::policy::EndpointPolicy;
 use crate::snapshot::{self, Snapshot};
@@ -153,6 +154,11 @@ impl Topology {
             services,
             task_definitions: doc.task_definitions.clone(),
             warnings: Vec::new(),
+            nat_metrics: doc
+                .nat_gateway_metrics
+                .as_ref()
+                .map(NatMetrics::from_document)
+                .transpose()?,
             index: Index::default(),
         };
         topology.reindex();

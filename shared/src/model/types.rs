@@ -1,6 +1,7 @@
 //! The model's types: what reachguard knows about VPCs, their networking and ECS services.
 
 use super::index::Index;
+use crate::nat_metrics::NatMetrics;
 use crate::net::{Ipv4Cidr, Ports};
 use crate::policy::EndpointPolicy;
 use crate::snapshot;
@@ -302,5 +303,7 @@ pub struct Topology {
     pub task_definitions: Vec<snapshot::TaskDefinition>,
     /// Soft problems (a referenced id missing from the input), reported beside findings.
     pub warnings: Vec<String>,
+    /// CloudWatch figures of the NAT gateways, when the snapshot has them.
+    pub nat_metrics: Option<NatMetrics>,
     pub(super) index: Index,
 }

@@ -17,6 +17,7 @@
 //! never changed automatically.
 
 use super::Rule;
+use super::nat_traffic::figures_clause;
 use crate::evaluation::{Evaluation, Findings};
 use crate::model::RouteTarget;
 use crate::rule_id::RuleId;
@@ -57,11 +58,16 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
         };
         let mut f = eval.finding(RULE.id, &subnet.vpc);
         f.route_table = Some(table.id.clone());
-        f.nat_gateway = nat;
+        f.nat_gateway = nat.clone();
         f.subnet = Some(subnet.id.clone());
         f.destination = Some(route.destination.clone());
+        let (traffic, measured) = match &nat {
+            Some(nat) => figures_clause(eval, nat, "internet"),
+            None => (None, String::new()),
+        };
+        f.nat_traffic = traffic;
         f.message = format!(
-            "{} is tagged {}=restricted, but route table {} (used by {}) sends 0.0.0.0/0 to {why}: tasks can send data anywhere; use VPC endpoints, or attach a network-firewall-proxy to the NAT gateway",
+            "{} is tagged {}=restricted, but route table {} (used by {}) sends 0.0.0.0/0 to {why}: tasks can send data anywhere; use VPC endpoints, or attach a network-firewall-proxy to the NAT gateway{measured}",
             subnet.vpc,
             tags::EGRESS,
             table.id,
@@ -86,6 +92,27 @@ mod tests {
             appliance_type: Some("network-firewall-proxy".into()),
             attachment_state: Some(state.into()),
         }
+    }
+
+    #[test]
+    fn nat_figures_only_for_nat_routes() {
+        use crate::testing::measured_nat;
+        let through_nat = &restricted(Topo::nat_only().nat_metrics(measured_nat("nat-a", |_| {})))
+            .findings(RuleId::EgressNotRestricted)[0];
+        assert!(
+            through_nat.message.contains("processed 20.0 GB"),
+            "{}",
+            through_nat.message
+        );
+        assert!(through_nat.nat_traffic.is_some());
+        let through_igw = &restricted(
+            Topo::base()
+                .default_route("rtb-private", "igw-1")
+                .nat("nat-a", "subnet-pub-a")
+                .nat_metrics(measured_nat("nat-a", |_| {})),
+        )
+        .findings(RuleId::EgressNotRestricted)[0];
+        assert_eq!(through_igw.nat_traffic, None);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The rule catalog (RULES.md §3): the stable public ids in one table, and one module per rule.
+//! The rule catalog (RULES.md §3, plus the measured NAT rules that read `NatGatewayMetrics`): the
+//! stable public ids in one table, and one module per rule.
 //!
 //! A rule is a pure function from an [`Evaluation`] to findings. Each module carries its own
 //! table-driven tests, and its doc explains it in four `## ` sections — What it checks, Why it
@@ -14,8 +15,12 @@ mod endpoint_private_dns_disabled;
 mod endpoint_security_group_blocks_https;
 mod gateway_endpoint_not_associated;
 mod gateway_endpoint_policy_blocks_ecr_layers;
+mod nat_bandwidth_pressure;
 mod nat_for_gateway_service;
+mod nat_packet_drops;
+mod nat_port_exhaustion;
 mod nat_single_az;
+mod nat_traffic;
 mod network_acl_blocks_https;
 mod route_blackhole;
 mod subnet_not_ready;
@@ -46,7 +51,7 @@ macro_rules! explanation {
 use explanation;
 
 /// Every rule, in catalog order (the order of [`RuleId`]'s variants).
-pub const RULES: [&Rule; 13] = [
+pub const RULES: [&Rule; 16] = [
     &unreachable_dependency::RULE,
     &endpoint_private_dns_disabled::RULE,
     &vpc_dns_disabled::RULE,
@@ -60,6 +65,9 @@ pub const RULES: [&Rule; 13] = [
     &network_acl_blocks_https::RULE,
     &route_blackhole::RULE,
     &subnet_not_ready::RULE,
+    &nat_port_exhaustion::RULE,
+    &nat_packet_drops::RULE,
+    &nat_bandwidth_pressure::RULE,
 ];
 
 /// The rule registered under `id`.

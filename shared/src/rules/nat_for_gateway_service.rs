@@ -10,13 +10,16 @@
 //!
 //! ## Example
 //! Image layers pulled through `nat-a` with no S3 gateway endpoint → fires for (`vpc-1`, `s3`) with
-//! `create-gateway-endpoint` on the service route tables.
+//! `create-gateway-endpoint` on the service route tables. With `NatGatewayMetrics`, the message
+//! and `nat_traffic` carry the NAT gateway's processed GB and monthly data-processing cost: its
+//! total, since CloudWatch does not split it by destination.
 //!
 //! ## Remediation
 //! `create-gateway-endpoint` associated with the service subnets' route tables (free, in the
 //! default allow-list).
 
 use super::Rule;
+use super::nat_traffic::figures_clause;
 use crate::deps::GATEWAY_SERVICES;
 use crate::evaluation::{Evaluation, Findings};
 use crate::model::{EndpointKind, RouteTarget};
@@ -53,8 +56,10 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
         f.dependency = Some(dependency.to_string());
         f.nat_gateway = Some(nat.clone());
         f.subnet = Some(p.subnet.id.clone());
+        let (traffic, measured) = figures_clause(eval, nat, dependency);
+        f.nat_traffic = traffic;
         f.message = format!(
-            "{dependency} traffic from {} goes through NAT gateway {nat}, billed per GB, and {vpc} has no {dependency} gateway endpoint: create one (free) on the service route tables",
+            "{dependency} traffic from {} goes through NAT gateway {nat}, billed per GB, and {vpc} has no {dependency} gateway endpoint: create one (free) on the service route tables{measured}",
             p.subnet.id
         );
         f.remediation = vec![remediation::create_gateway_endpoint(eval, vpc, dependency)];
@@ -118,6 +123,46 @@ mod tests {
                 "{case}"
             );
         }
+    }
+
+    #[test]
+    fn carries_the_nat_total_and_cost_when_measured() {
+        use crate::settings::EvaluationSettings;
+        use crate::testing::measured_nat;
+        let unmeasured = &Topo::nat_only().findings(RuleId::NatForGatewayService)[0];
+        assert_eq!(unmeasured.nat_traffic, None);
+        assert!(
+            !unmeasured.message.contains("processed"),
+            "{}",
+            unmeasured.message
+        );
+
+        let measured = Topo::nat_only().nat_metrics(measured_nat("nat-a", |_| {}));
+        let f = &measured.findings(RuleId::NatForGatewayService)[0];
+        let figures = f.nat_traffic.as_ref().expect("figures");
+        assert_eq!(
+            (figures.nat_gateway.as_str(), figures.window_days),
+            ("nat-a", 7)
+        );
+        assert_eq!(figures.processed_gb, 20.0, "bytes received from both sides");
+        assert_eq!(
+            figures.usd_per_gb,
+            Some(0.045),
+            "us-east-1's published rate"
+        );
+        assert!(
+            f.message.contains(
+                "NAT gateway nat-a processed 20.0 GB in the last 7 days, about $3.91 a month in data processing at $0.045/GB (its total: CloudWatch does not split NAT traffic by destination"
+            ),
+            "{}",
+            f.message
+        );
+        let overridden = EvaluationSettings {
+            usd_per_gb: Some(0.09),
+            ..EvaluationSettings::default()
+        };
+        let f = &measured.findings_with(RuleId::NatForGatewayService, overridden)[0];
+        assert!(f.message.contains("about $7.82 a month"), "{}", f.message);
     }
 
     #[test]

@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Rule;
+use super::nat_traffic::figures_clause;
 use crate::evaluation::{Evaluation, Findings};
 use crate::model::{NatGateway, RouteTarget};
 use crate::paths::nat_break;
@@ -73,8 +74,10 @@ fn check(eval: &Evaluation<'_>, out: &mut Findings) {
         let mut f = eval.finding(RULE.id, &nat.vpc);
         f.nat_gateway = Some(nat_id.to_string());
         f.availability_zone = Some(nat_az.to_string());
+        let (traffic, measured) = figures_clause(eval, nat_id, "cross-AZ");
+        f.nat_traffic = traffic;
         f.message = format!(
-            "zonal NAT gateway {nat_id} in {nat_az} is the default route of service subnets in other AZs: {}; if {nat_az} fails they lose their path, and cross-AZ traffic is billed: add a NAT gateway per AZ or use a regional NAT gateway",
+            "zonal NAT gateway {nat_id} in {nat_az} is the default route of service subnets in other AZs: {}; if {nat_az} fails they lose their path, and cross-AZ traffic is billed: add a NAT gateway per AZ or use a regional NAT gateway{measured}",
             others.join(", "),
         );
         out.push(f);
@@ -114,6 +117,21 @@ mod tests {
         for (case, topo, expected) in cases {
             assert_eq!(topo.subjects(RuleId::NatSingleAz), expected, "{case}");
         }
+    }
+
+    #[test]
+    fn carries_the_nat_total_when_measured() {
+        let f = &Topo::nat_only()
+            .add_service("svc-b", &["subnet-b"])
+            .nat_metrics(crate::testing::measured_nat("nat-a", |_| {}))
+            .findings(RuleId::NatSingleAz)[0];
+        assert!(
+            f.message
+                .contains("NAT gateway nat-a processed 20.0 GB in the last 7 days"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.nat_traffic.as_ref().map(|t| t.processed_gb), Some(20.0));
     }
 
     #[test]

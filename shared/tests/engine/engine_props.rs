@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use reachguard_shared::evaluate::{Report, evaluate};
 use reachguard_shared::finding;
 use reachguard_shared::model::Topology;
+use reachguard_shared::nat_metrics::{NatGatewayMetrics, NatGatewayTraffic};
 use reachguard_shared::remediation::check_safety;
 use reachguard_shared::snapshot::*;
 
@@ -407,32 +408,60 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
             ),
         0..3,
     );
+    // Figures for NAT ids of the same pool: zero, small, huge and (invalid) negative counts.
+    const FIGURES: &[f64] = &[0.0, 1.0, 5e3, 1e7, 1e13, -1.0];
+    let traffic = (id("nat", 3), prop::collection::vec(pick(FIGURES), 6)).prop_map(|(id, f)| {
+        NatGatewayTraffic {
+            nat_gateway_id: id,
+            bytes_in_from_source: f[0],
+            bytes_in_from_destination: f[1],
+            packets_in_from_source: f[2],
+            packets_drop_count: f[3],
+            error_port_allocation: f[4],
+            peak_bytes_per_second: f[5],
+            peak_packets_per_second: f[2],
+            ..Default::default()
+        }
+    });
+    let metrics = prop::option::of((0..15u32, prop::collection::vec(traffic, 0..4)).prop_map(
+        |(window_days, nat_gateways)| NatGatewayMetrics {
+            window_days,
+            end_time: None,
+            nat_gateways,
+        },
+    ));
     (
-        vpcs,
-        attributes,
-        subnets,
-        tables,
-        endpoints,
-        nats,
-        igws,
-        groups,
-        acls,
-        services,
-        task_definitions,
+        (
+            vpcs,
+            attributes,
+            subnets,
+            tables,
+            endpoints,
+            nats,
+            igws,
+            groups,
+            acls,
+            services,
+            task_definitions,
+        ),
+        metrics,
     )
         .prop_map(
             |(
-                vpcs,
-                vpc_attributes,
-                subnets,
-                route_tables,
-                vpc_endpoints,
-                nat_gateways,
-                internet_gateways,
-                security_groups,
-                network_acls,
-                services,
-                task_definitions,
+                (
+                    vpcs,
+                    vpc_attributes,
+                    subnets,
+                    route_tables,
+                    vpc_endpoints,
+                    nat_gateways,
+                    internet_gateways,
+                    security_groups,
+                    network_acls,
+                    services,
+                    task_definitions,
+                ),
+                nat_gateway_metrics,
             )| Snapshot {
                 region: None,
                 account_id: Some("111122223333".into()),
@@ -447,6 +476,7 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
                 network_acls,
                 services,
                 task_definitions,
+                nat_gateway_metrics,
             },
         )
 }

@@ -39,6 +39,7 @@ fn scope(vpcs: &[&str]) -> EvaluatedScope {
         account: "111122223333".into(),
         region: "us-east-1".into(),
         vpcs: vpcs.iter().map(|v| v.to_string()).collect(),
+        measured: true,
     }
 }
 
@@ -146,7 +147,7 @@ async fn evaluating_one_vpc_never_resolves_another() {
     let state = table(&account).await;
     let both = scope(&["vpc-0b7f3c9d2e1a80001", "vpc-0b7f3c9d2e1a80002"]);
     let doc = example("broken-vpc.json");
-    assert_eq!(record(&state, &both, &doc, 0).await.len(), 19);
+    assert_eq!(record(&state, &both, &doc, 0).await.len(), 22);
 
     // Only the checkout VPC is evaluated, and it is fixed: nothing fires there any more.
     let mut checkout_fixed = doc.clone();
@@ -165,7 +166,7 @@ async fn evaluating_one_vpc_never_resolves_another() {
     assert_eq!(
         record(&state, &both, &doc, 2 * HOUR).await.len(),
         15,
-        "billing's 4 stayed open: only checkout's reopen"
+        "the billing VPC's 7 stayed open: only checkout's reopen"
     );
 }
 
