@@ -376,7 +376,7 @@ fn rules_explain_prints_one_rule_and_rejects_unknown_ids() {
     let out = reachguard(&args);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&args, &out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("the rules are: unreachable-dependency"),
+        String::from_utf8_lossy(&out.stderr).contains("expected one of: unreachable-dependency"),
         "{}",
         describe(&args, &out)
     );
