@@ -23,7 +23,7 @@ const BUNDLED: &str = include_str!("../../examples/broken-vpc.json");
 pub enum Format {
     /// For people: grouped by service, with the why and the fix.
     Text,
-    /// The findings JSON of INTERFACES.md.
+    /// The findings JSON (`reachguard schema findings`).
     Json,
 }
 
@@ -53,7 +53,7 @@ pub fn parse_severity(text: &str) -> Result<Severity, String> {
 /// Arguments of `check`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Snapshot file (INTERFACES.md format; `-` for stdin). Default: the bundled example
+    /// Snapshot file (see `reachguard schema snapshot`; `-` for stdin). Default: the bundled example
     /// examples/broken-vpc.json.
     snapshot: Option<PathBuf>,
     #[command(flatten)]

@@ -142,7 +142,7 @@ pub struct SnapshotArgs {
     target: AccountScope,
 }
 
-/// Runs `snapshot`: the snapshot file (INTERFACES.md) on stdout.
+/// Runs `snapshot`: the snapshot file on stdout.
 pub fn snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
     let collection = args.target.collect(&runtime()?)?;
     for warning in &collection.warnings {
@@ -167,7 +167,7 @@ pub struct RemediateArgs {
     apply: bool,
     #[command(flatten)]
     target: AccountScope,
-    /// Allow this action (repeatable; default: the free ones, RULES.md §4).
+    /// Allow this action (repeatable; default: the free ones).
     #[arg(long = "allow", value_name = "ACTION", value_parser = |s: &str| s.parse::<ActionName>())]
     allow: Vec<ActionName>,
     /// Output format.

@@ -28,7 +28,7 @@ pub enum Format {
 /// Arguments of `map`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Snapshot file (INTERFACES.md format; `-` for stdin).
+    /// Snapshot file (see `reachguard schema snapshot`; `-` for stdin).
     snapshot: PathBuf,
     /// Only this VPC (default: every VPC, one below the other).
     #[arg(long, value_name = "ID")]

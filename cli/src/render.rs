@@ -113,7 +113,7 @@ pub fn warnings(warnings: &[String]) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes the findings JSON of INTERFACES.md to stdout.
+/// Writes the findings JSON to stdout.
 pub fn json(report: &Report) -> io::Result<()> {
     let mut out = io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, report)?;

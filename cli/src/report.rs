@@ -13,7 +13,7 @@ use crate::map::{evaluate_and_map, write_output};
 /// Arguments of `report`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Snapshot file (INTERFACES.md format; `-` for stdin).
+    /// Snapshot file (see `reachguard schema snapshot`; `-` for stdin).
     snapshot: PathBuf,
     /// Write to this file instead of stdout.
     #[arg(short, long, value_name = "FILE")]

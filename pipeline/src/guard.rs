@@ -4,7 +4,7 @@
 //! event → [`crate::intake`] decisions (the loop guard included) → for each scope to evaluate:
 //! the account's credentials (the member role when it is not the home account) → scoped
 //! collection → evaluation → lifecycle transitions → remediation per mode → one SNS message per
-//! VPC with something to say (INTERFACES.md, "Lambda behaviour" and "Notifications").
+//! VPC with something to say (README "The Lambda functions").
 //!
 //! It owns the order of the steps and the split between input that can never succeed (logged,
 //! the invocation succeeds) and failures worth a retry ([`EvaluationError`], which fails the
@@ -272,7 +272,7 @@ impl Guard {
     }
 
     /// The transitions of this evaluation: those this invocation won in the state table, or,
-    /// without a table, every current finding `opened` (INTERFACES.md).
+    /// without a table, every current finding `opened`.
     pub(crate) async fn transitions(
         &self,
         scope: &EvaluatedScope,

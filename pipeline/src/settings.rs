@@ -118,8 +118,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 }
 
-/// The configuration of the functions that evaluate (INTERFACES.md, "Lambda functions and their
-/// configuration").
+/// The configuration of the functions that evaluate (README "The Lambda functions").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// `REACHGUARD_MODE` (default `notify`) and `REACHGUARD_ALLOWED_ACTIONS` (default:

@@ -1,4 +1,4 @@
-//! What a service depends on (RULES.md §1): the AWS services its tasks must reach, each with the
+//! What a service depends on: the AWS services its tasks must reach, each with the
 //! first reason found, computed from launch type, task definition and the `reachguard:needs` tag.
 
 use std::collections::BTreeMap;

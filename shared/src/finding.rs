@@ -1,5 +1,5 @@
 //! A finding: one rule firing on one subject, with the why (message and path) and the what to do
-//! (remediation plan). Serialises to the findings JSON of INTERFACES.md.
+//! (remediation plan). Serialises to the findings JSON (`docs/json.md`).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -122,7 +122,7 @@ impl Finding {
     }
 }
 
-/// Sort order of INTERFACES.md: severity, then rule, then subject.
+/// Sort order of the findings JSON: severity, then rule, then subject.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by_cached_key(|f| {
         let subject: Vec<String> = f

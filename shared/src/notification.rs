@@ -1,4 +1,4 @@
-//! Notifications (INTERFACES.md "Notifications"): what one SNS message per evaluated VPC says.
+//! Notifications (`docs/json.md`, "The notification JSON"): what one SNS message per evaluated VPC says.
 //!
 //! Pure: builds the notification JSON, the `email` text, the subject (≤ 100 characters) and the
 //! message attributes from a list of [`Transition`]s. Publishing is `aws::notify`'s job; deciding

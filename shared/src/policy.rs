@@ -1,4 +1,4 @@
-//! Just enough IAM policy evaluation for a gateway endpoint policy (RULES.md §2.1): explicit
+//! Just enough IAM policy evaluation for a gateway endpoint policy: explicit
 //! Deny wins, then any Allow; wildcards `*` and `?` in `Action` (case-insensitive) and `Resource`;
 //! `NotAction`/`NotResource`; a missing policy allows everything.
 //!

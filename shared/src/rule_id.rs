@@ -151,7 +151,7 @@ mod tests {
 
     use super::*;
 
-    /// The ids of the catalog, verbatim (RULES.md §3 of the guide reachguard implements), then
+    /// The ids of the catalog, verbatim (the public contract: `docs/rules.md`), then
     /// the measured NAT rules.
     const CATALOG: [&str; 16] = [
         "unreachable-dependency",

@@ -1,5 +1,5 @@
 //! The snapshot file: one JSON object merging AWS CLI `describe-*` outputs, exactly as the CLI
-//! prints them (EC2 members in PascalCase, ECS members in camelCase). See INTERFACES.md.
+//! prints them (EC2 members in PascalCase, ECS members in camelCase). Described in `docs/json.md`.
 //!
 //! These types are the *document*: they mirror AWS's shapes and carry no meaning of their own.
 //! [`crate::model::Topology::from_snapshot`] validates and indexes them for evaluation. The live

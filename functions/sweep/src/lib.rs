@@ -1,5 +1,5 @@
 //! The `sweep` Lambda's handler: CloudTrail delivery to EventBridge is best effort, so the sweep
-//! re-evaluates every configured account and region on a schedule (EVENTS.md).
+//! re-evaluates every configured account and region on a schedule.
 //!
 //! One binary, two roles, told apart by the event:
 //! - **Fan-out** (the scheduled EventBridge event): lists the accounts (AWS Organizations

@@ -546,7 +546,7 @@ impl Collector {
                         .map(convert::task_definition)
                         .transpose(),
                     // A deregistered-and-deleted task definition: the engine evaluates the service
-                    // with launch-type and declared dependencies only (RULES.md §1).
+                    // with launch-type and declared dependencies only.
                     Err(err) => {
                         let err = AdapterError::sdk("DescribeTaskDefinition", err);
                         if err.code() == Some("ClientException") {

@@ -249,7 +249,7 @@ impl StateTable {
         item.item().map(decode).transpose()
     }
 
-    /// Records a remediation attempt on a finding's record (RULES.md §4 bookkeeping: attempts in
+    /// Records a remediation attempt on a finding's record (the bookkeeping of attempts in
     /// the last day, last outcome). A record that changed meanwhile is re-read once.
     pub async fn record_attempt(
         &self,

@@ -1,4 +1,4 @@
-//! The trigger catalog (EVENTS.md, "Triggers and the scope they re-evaluate"): the one table of
+//! The trigger catalog (which API calls re-evaluate what; `reachguard patterns` prints its EventBridge patterns): the one table of
 //! events that make reachguard re-evaluate something, and the EventBridge patterns rendered from
 //! it. The classifier looks triggers up here and the SAM template's rules are checked against
 //! [`event_patterns`], so a trigger is added in one place. The scheduled sweep is not a row: a
@@ -101,7 +101,7 @@ const ACL_VPC: &str = "network ACLs changed: the ACL's VPC";
 const TAG_VPC: &str = "a reachguard: tag on a VPC, subnet or endpoint changed mode, exemptions \
                        or egress policy: that resource's VPC";
 
-/// Every trigger, in EVENTS.md order.
+/// Every trigger, in catalog order.
 pub const TRIGGERS: &[CatalogEntry] = &[
     ec2(
         "CreateSubnet",

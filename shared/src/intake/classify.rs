@@ -1,7 +1,7 @@
 //! Classification: what one event means for reachguard — re-evaluate a [`Scope`], or ignore it
 //! with a reason a person can read in the log. It owns the order of the checks (a failed call,
 //! then a read-only call, then the catalog, then the loop guard, then the trigger's own
-//! condition) and the `reachguard event` output shape (INTERFACES.md). Which events are
+//! condition) and the `reachguard event` output shape. Which events are
 //! triggers is [`super::catalog`]'s; how ids are found is [`super::scope`]'s.
 //!
 //! When a trigger's event names nothing we can narrow the work to (`DisassociateRouteTable`
@@ -65,7 +65,7 @@ pub enum IgnoreReason {
     },
     /// An envelope of an API call whose `detail` is not a CloudTrail record.
     DetailNotARecord,
-    /// A call made by reachguard itself (INTERFACES.md, loop guard).
+    /// A call made by reachguard itself (the loop guard).
     LoopGuard {
         /// The caller's ARN that matched.
         caller: String,

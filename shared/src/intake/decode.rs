@@ -1,4 +1,4 @@
-//! Decoding: which inputs carry events, and cutting them into single events (EVENTS.md, "Shapes
+//! Decoding: which inputs carry events, and cutting them into single events ("Shapes
 //! the intake must accept"). It owns the containers — an EventBridge envelope, a bare CloudTrail
 //! record, a `{"Records": […]}` log file, CloudTrail `LookupEvents` output (`{"Events":
 //! [{"CloudTrailEvent": "<record as a JSON string>"}]}`) and JSON arrays of any of these — and

@@ -1,4 +1,4 @@
-//! The loop guard (INTERFACES.md, "Lambda behaviour"): API calls made by reachguard itself must
+//! The loop guard: API calls made by reachguard itself must
 //! never trigger another evaluation or remediation. It owns who counts as "reachguard itself"
 //! and how a CloudTrail caller is matched against that; it does not read the environment (the
 //! functions pass the variables' values in).

@@ -1,4 +1,4 @@
-//! The event intake (EVENTS.md): what an EC2/ECS API call or ECS event means for
+//! The event intake: what an EC2/ECS API call or ECS event means for
 //! re-evaluation. It owns decoding the input ([`decode`]), the trigger catalog and the
 //! EventBridge patterns rendered from it ([`catalog`]), classifying each event into
 //! "evaluate this scope" or "ignore, because…" ([`classify`], [`scope`]) and the loop guard

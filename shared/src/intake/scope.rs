@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// The resources an event asks to re-evaluate, as `reachguard event` prints them
-/// (INTERFACES.md): sorted lists, each absent when empty.
+/// (`reachguard event`): sorted lists, each absent when empty.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct Scope {
     /// VPC ids (`vpc-…`).

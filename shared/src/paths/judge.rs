@@ -115,7 +115,7 @@ fn igw_attached(topology: &Topology, igw: &str, vpc: &str) -> bool {
         .is_some_and(|g| g.vpcs.iter().any(|v| v == vpc))
 }
 
-/// Why a NAT gateway does not give internet access (RULES.md §2.3), or `None` when it works.
+/// Why a NAT gateway does not give internet access (the default route's NAT hop), or `None` when it works.
 pub fn nat_break<'t>(topology: &Topology, nat: &'t NatGateway) -> Option<Break<'t>> {
     if !nat.available {
         return Some(Break::NatUnavailable(nat));

@@ -1,4 +1,4 @@
-//! How a subnet reaches a dependency (RULES.md §2): which path captures the traffic (gateway
+//! How a subnet reaches a dependency: which path captures the traffic (gateway
 //! endpoint, interface endpoint with private DNS, else the default route), and whether that path
 //! works (endpoint policy, security groups, NAT/IGW, network ACLs). Pure: reads a
 //! [`Topology`](crate::model::Topology).

@@ -158,7 +158,7 @@ pub fn plan<'f>(findings: impl IntoIterator<Item = &'f Finding>) -> Vec<PlannedA
 }
 
 /// The mode `action` runs in for `vpc`, or why it is skipped: notify mode, not in the
-/// allow-list, or unsafe on `model` (RULES.md §4).
+/// allow-list, or unsafe on `model` ([`check_safety`]).
 pub fn decide(
     policy: &RemediationPolicy,
     snapshot: &Snapshot,

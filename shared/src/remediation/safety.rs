@@ -118,7 +118,7 @@ fn planned_endpoint(
     endpoint
 }
 
-/// RULES.md §4 "Safety before applying": `Err` names the first currently working path that the
+/// Safety before applying: `Err` names the first currently working path that the
 /// action would break.
 pub fn check_safety(topology: &Topology, action: &Action) -> Result<(), String> {
     let before = Evaluation::new(topology);

@@ -1,4 +1,4 @@
-//! The rule catalog (RULES.md §3, plus the measured NAT rules that read `NatGatewayMetrics`): the
+//! The rule catalog (the structural rules, plus the measured NAT rules that read `NatGatewayMetrics`): the
 //! stable public ids in one table, and one module per rule.
 //!
 //! A rule is a pure function from an [`Evaluation`] to findings. Each module carries its own
