@@ -1,7 +1,7 @@
 //! The guard: the pipeline the event functions (`network-events`, `service-events`) and the
 //! sweep's worker run for one event or one account/region.
 //!
-//! event → [`crate::intake`] decisions (the loop guard included) → for each scope to evaluate:
+//! event → [`reachguard_shared::intake`] decisions (the loop guard included) → for each scope to evaluate:
 //! the account's credentials (the member role when it is not the home account) → scoped
 //! collection → evaluation → lifecycle transitions → remediation per mode → one SNS message per
 //! VPC with something to say (README "The Lambda functions").
