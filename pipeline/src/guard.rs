@@ -1,10 +1,10 @@
 //! The guard: the pipeline the event functions (`network-events`, `service-events`) and the
 //! sweep's worker run for one event or one account/region.
 //!
-//! event → [`reachguard_shared::intake`] decisions (the loop guard included) → for each scope to evaluate:
-//! the account's credentials (the member role when it is not the home account) → scoped
-//! collection → evaluation → lifecycle transitions → remediation per mode → one SNS message per
-//! VPC with something to say (README "The Lambda functions").
+//! event → [`reachguard_shared::intake`] decisions (the loop guard included) → for each scope to
+//! evaluate: the account's credentials (the member role when it is not the home account) →
+//! scoped collection → evaluation → lifecycle transitions → remediation per mode → one SNS
+//! message per VPC with something to say (README "The Lambda functions").
 //!
 //! It owns the order of the steps and the split between input that can never succeed (logged,
 //! the invocation succeeds) and failures worth a retry ([`EvaluationError`], which fails the
