@@ -53,7 +53,8 @@ pub fn parse_severity(text: &str) -> Result<Severity, String> {
 /// Arguments of `check`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Snapshot file (see `reachguard schema snapshot`; `-` for stdin). Default: the bundled example
+    /// Snapshot file (see `reachguard schema snapshot`; `-` for stdin). Default: the bundled
+    /// example
     /// examples/broken-vpc.json.
     snapshot: Option<PathBuf>,
     #[command(flatten)]

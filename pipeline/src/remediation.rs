@@ -22,11 +22,11 @@ impl Guard {
     /// Decides each newly opened finding's plan as its VPC's mode says and applies it in
     /// `remediate` mode ([`Remediator::execute`]: mode, allow-list, safety check). With a state
     /// table, a finding gets at most `REACHGUARD_REMEDIATION_ATTEMPTS_PER_DAY` attempts a day
-    /// and each attempt is recorded. When something was applied, the scope is collected and evaluated
-    /// again: a finding is `remediated` only when it is gone, and the lifecycle records that
-    /// state at once (the remediated findings are not announced again as `resolved`; anything
-    /// else the change caused is announced). Returns the transitions to announce and the number
-    /// of actions applied; the claim grows by the follow-up's writes.
+    /// and each attempt is recorded. When something was applied, the scope is collected and
+    /// evaluated again: a finding is `remediated` only when it is gone, and the lifecycle records
+    /// that state at once (the remediated findings are not announced again as `resolved`;
+    /// anything else the change caused is announced). Returns the transitions to announce and
+    /// the number of actions applied; the claim grows by the follow-up's writes.
     pub(crate) async fn remediate(
         &self,
         at: &Collected<'_>,

@@ -1,4 +1,5 @@
-//! The trigger catalog (which API calls re-evaluate what; `reachguard patterns` prints its EventBridge patterns): the one table of
+//! The trigger catalog (which API calls re-evaluate what; `reachguard patterns` prints its
+//! EventBridge patterns): the one table of
 //! events that make reachguard re-evaluate something, and the EventBridge patterns rendered from
 //! it. The classifier looks triggers up here and the SAM template's rules are checked against
 //! [`event_patterns`], so a trigger is added in one place. The scheduled sweep is not a row: a
