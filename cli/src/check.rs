@@ -54,8 +54,7 @@ pub fn parse_severity(text: &str) -> Result<Severity, String> {
 #[derive(clap::Args)]
 pub struct Args {
     /// Snapshot file (see `reachguard schema snapshot`; `-` for stdin). Default: the bundled
-    /// example
-    /// examples/broken-vpc.json.
+    /// example examples/broken-vpc.json.
     snapshot: Option<PathBuf>,
     #[command(flatten)]
     report: ReportArgs,

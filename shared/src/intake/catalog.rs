@@ -1,7 +1,6 @@
 //! The trigger catalog (which API calls re-evaluate what; `reachguard patterns` prints its
-//! EventBridge patterns): the one table of
-//! events that make reachguard re-evaluate something, and the EventBridge patterns rendered from
-//! it. The classifier looks triggers up here and the SAM template's rules are checked against
+//! EventBridge patterns): the one table of events that make reachguard re-evaluate something, and
+//! the EventBridge patterns rendered from it. The classifier looks triggers up here and the SAM template's rules are checked against
 //! [`event_patterns`], so a trigger is added in one place. The scheduled sweep is not a row: a
 //! schedule expression selects it, not a pattern.
 use serde_json::{Map, Value, json};
