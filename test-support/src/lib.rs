@@ -1,14 +1,15 @@
 //! What the tests of every crate share without depending on the engine or the SDK.
 //!
-//! Some tests read the team's reference material beside the repository (`../shared/fixtures/`,
-//! `../shared/guide/`), which a clone elsewhere does not have. [`shared_folder`] lets such a test
-//! skip with one line on a clone without it, and fail in CI, where `.ci/run` sets
-//! [`REQUIRE_SHARED`]`=1` because the folder must be there.
+//! Some tests need what a clone elsewhere may not have: the team's reference material beside the
+//! repository (`../shared/fixtures/`, `../shared/guide/`), or a program such as Chromium.
+//! [`shared_folder`] and [`prerequisite`] let such a test skip with one line where it is missing,
+//! and fail in CI, where `.ci/run` sets [`REQUIRE_SHARED`]`=1` because everything must be there.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-/// The environment variable that makes a missing `../shared/` folder a failure when it is `1`.
+/// The environment variable that makes a missing `../shared/` folder (or other prerequisite) a
+/// failure when it is `1`.
 pub const REQUIRE_SHARED: &str = "REACHGUARD_CI";
 
 /// `../shared/<relative>` beside the repository, when that folder exists.
@@ -27,6 +28,26 @@ pub fn shared_folder(relative: &str) -> Option<PathBuf> {
         }
         Presence::Missing(message) => panic!("{message}"),
     }
+}
+
+/// `found`, when the test's prerequisite was found. Otherwise `None`, after one line on stderr
+/// naming the test, what is missing and `how` to get it — or, with `REACHGUARD_CI=1`, a panic.
+#[track_caller]
+pub fn prerequisite<T>(found: Option<T>, what: &str, how: &str) -> Option<T> {
+    if found.is_some() {
+        return found;
+    }
+    let required = std::env::var_os(REQUIRE_SHARED).is_some_and(|value| value == "1");
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("test");
+    if required {
+        panic!("{test}: {what} is missing ({how}), and {REQUIRE_SHARED}=1 requires it");
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {test} needs {what} ({how}); {REQUIRE_SHARED}=1 makes this a failure"
+    );
+    None
 }
 
 /// `<repository>/../shared/<relative>`: this crate sits at `<repository>/test-support`.
@@ -70,6 +91,11 @@ fn presence(folder: &Path, required: bool) -> Presence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_found_prerequisite_is_returned() {
+        assert_eq!(prerequisite(Some(3), "three", "count"), Some(3));
+    }
 
     #[test]
     fn present_folders_are_read_and_absent_ones_skip_or_fail() {

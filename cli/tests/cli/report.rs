@@ -290,13 +290,11 @@ fn rows(browser: &mut Browser) -> Vec<(String, String, bool)> {
 
 #[test]
 fn report_opens_offline_in_chromium_with_every_finding_and_working_filters() {
-    let Some(binary) = chromium() else {
-        if std::env::var("REACHGUARD_CI").as_deref() == Ok("1") {
-            panic!(
-                "REACHGUARD_CI=1 needs Chromium for the report's browser test: apt-get install chromium"
-            );
-        }
-        eprintln!("skipped: the report's browser test needs Chromium (apt-get install chromium)");
+    let Some(binary) = reachguard_test_support::prerequisite(
+        chromium(),
+        "Chromium for the report's browser test",
+        "apt-get install chromium",
+    ) else {
         return;
     };
     let example = "examples/broken-vpc.json";

@@ -6,7 +6,6 @@
 //!   and each resource it changes is either applied or listed as not evaluated.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use proptest::prelude::*;
 use reachguard_shared::evaluate::evaluate;
@@ -29,12 +28,6 @@ const EXAMPLES: [(&str, &str); 3] = [
         include_str!("../../../examples/broken-vpc.json"),
     ),
 ];
-
-/// The team's real plans, beside the repository (never copied into it).
-const TEAM_PLANS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/fixtures/terraform"
-);
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).expect("a bundled example")
@@ -216,23 +209,18 @@ fn changed_addresses(plan: &Value) -> BTreeSet<String> {
 
 #[test]
 fn real_plans_are_read_and_every_change_is_accounted_for() {
-    let dir = Path::new(TEAM_PLANS);
-    if !dir.is_dir() {
-        assert!(
-            std::env::var("REACHGUARD_CI").as_deref() != Ok("1"),
-            "{TEAM_PLANS} is missing, and REACHGUARD_CI=1 requires it"
-        );
-        println!("skipped: {TEAM_PLANS} not found (set REACHGUARD_CI=1 to require it)");
+    // The team's real plans, beside the repository (never copied into it).
+    let Some(dir) = reachguard_test_support::shared_folder("fixtures/terraform") else {
         return;
-    }
+    };
     let snapshot = Snapshot::from_json(EXAMPLES[2].1).expect("a snapshot");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("a readable folder")
         .map(|entry| entry.expect("an entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no plan in {TEAM_PLANS}");
+    assert!(!files.is_empty(), "no plan in {}", dir.display());
     for path in files {
         let name = path.display();
         let text = std::fs::read_to_string(&path).expect("a readable plan");
