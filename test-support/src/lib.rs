@@ -95,14 +95,19 @@ mod tests {
     #[test]
     fn a_found_prerequisite_is_returned_and_a_missing_one_skips_or_fails() {
         assert_eq!(prerequisite(Some(3), "three", "count"), Some(3));
-        let missing = std::panic::catch_unwind(|| prerequisite::<u8>(None, "nothing", "none"));
+        let missing = std::panic::catch_unwind(|| {
+            prerequisite::<u8>(None, "an invented prerequisite", "nothing provides it")
+        });
         let required = std::env::var_os(REQUIRE_SHARED).is_some_and(|value| value == "1");
         match missing {
             Ok(found) => assert!(!required && found.is_none(), "skips: {found:?}"),
             Err(panic) => {
                 let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
                 assert!(required, "fails only when required: {message}");
-                assert!(message.contains("nothing is missing (none)"), "{message}");
+                assert!(
+                    message.contains("an invented prerequisite is missing (nothing provides it)"),
+                    "{message}"
+                );
             }
         }
     }
