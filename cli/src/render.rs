@@ -10,7 +10,7 @@ use reachguard_shared::evaluate::Report;
 use reachguard_shared::finding::Finding;
 use reachguard_shared::names::VariantArray;
 use reachguard_shared::report;
-use reachguard_shared::rule_id::{Field, Severity};
+use reachguard_shared::rule_id::Severity;
 
 fn severity_style(severity: Severity) -> Style {
     let color = match severity {
@@ -37,12 +37,7 @@ pub fn findings(out: &mut impl Write, findings: &[Finding]) -> io::Result<()> {
     for (group, findings) in &groups {
         writeln!(out, "{bold}{group}{bold:#}")?;
         for f in findings {
-            let subject: Vec<String> = f
-                .subject()
-                .into_iter()
-                .filter(|(field, _)| *field != Field::Service)
-                .map(|(_, value)| value.to_string())
-                .collect();
+            let subject = report::subject_within_group(f);
             let style = severity_style(f.severity);
             writeln!(
                 out,

@@ -16,6 +16,19 @@ use crate::rule_id::RuleId;
 use crate::settings::EvaluationSettings;
 use crate::snapshot::*;
 
+/// The bundled example snapshots, by name.
+pub(crate) const EXAMPLES: [(&str, &str); 3] = [
+    ("broken-vpc", include_str!("../../examples/broken-vpc.json")),
+    (
+        "endpoint-only-vpc",
+        include_str!("../../examples/endpoint-only-vpc.json"),
+    ),
+    (
+        "nat-only-vpc",
+        include_str!("../../examples/nat-only-vpc.json"),
+    ),
+];
+
 pub(crate) const ECR_IMAGE: &str = "111122223333.dkr.ecr.us-east-1.amazonaws.com/app:1";
 
 #[derive(Clone)]

@@ -8,21 +8,7 @@ use super::*;
 use crate::evaluate::evaluate;
 use crate::model::Topology;
 use crate::snapshot::Snapshot;
-
-const EXAMPLES: [(&str, &str); 3] = [
-    (
-        "broken-vpc",
-        include_str!("../../../examples/broken-vpc.json"),
-    ),
-    (
-        "endpoint-only-vpc",
-        include_str!("../../../examples/endpoint-only-vpc.json"),
-    ),
-    (
-        "nat-only-vpc",
-        include_str!("../../../examples/nat-only-vpc.json"),
-    ),
-];
+use crate::testing::EXAMPLES;
 
 fn topology(json: &str) -> Topology {
     Topology::from_snapshot(&Snapshot::from_json(json).expect("example parses"))

@@ -28,6 +28,16 @@ pub fn group_of(finding: &Finding) -> String {
     }
 }
 
+/// A finding's subject values without the service, which its group heading already names.
+pub fn subject_within_group(finding: &Finding) -> Vec<String> {
+    finding
+        .subject()
+        .into_iter()
+        .filter(|(field, _)| *field != Field::Service)
+        .map(|(_, value)| value.to_string())
+        .collect()
+}
+
 /// Where the report's data comes from, for its heading.
 #[derive(Debug, Clone, Copy)]
 pub struct Source<'a> {
@@ -191,12 +201,7 @@ fn findings(out: &mut String, report: &Report, maps: &[VpcMap]) {
 }
 
 fn finding_item(out: &mut String, n: usize, f: &Finding, anchor: Option<&str>) {
-    let subject: Vec<String> = f
-        .subject()
-        .into_iter()
-        .filter(|(field, _)| *field != Field::Service)
-        .map(|(_, value)| value.to_string())
-        .collect();
+    let subject = subject_within_group(f);
     let _ = writeln!(
         out,
         r#"<li class="finding" id="finding-{n}" data-severity="{sev}" data-rule="{rule}" data-key="{key}">

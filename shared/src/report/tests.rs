@@ -10,21 +10,7 @@ use crate::evaluation::Evaluation;
 use crate::map::build;
 use crate::model::Topology;
 use crate::snapshot::Snapshot;
-
-const EXAMPLES: [(&str, &str); 3] = [
-    (
-        "broken-vpc",
-        include_str!("../../../examples/broken-vpc.json"),
-    ),
-    (
-        "endpoint-only-vpc",
-        include_str!("../../../examples/endpoint-only-vpc.json"),
-    ),
-    (
-        "nat-only-vpc",
-        include_str!("../../../examples/nat-only-vpc.json"),
-    ),
-];
+use crate::testing::EXAMPLES;
 
 fn report_of(json: &str) -> (String, Report) {
     let topology = Topology::from_snapshot(&Snapshot::from_json(json).expect("example parses"))
