@@ -19,7 +19,7 @@ use reachguard_shared::aws::state::Claim;
 use reachguard_shared::aws::{
     Accounts, AdapterError, Collector, Notifier, Scope, SdkConfig, StateTable,
 };
-use reachguard_shared::evaluate::evaluate_with_suppressed;
+use reachguard_shared::evaluate::evaluate_with;
 use reachguard_shared::finding::Finding;
 use reachguard_shared::intake::{self, Decision, LoopGuard};
 use reachguard_shared::lifecycle::EvaluatedScope;
@@ -212,7 +212,7 @@ impl Guard {
             tracing::warn!(account = %account, region = %region, "{warning}");
         }
         let topology = Topology::from_snapshot(&collection.snapshot)?;
-        let (report, suppressed) = evaluate_with_suppressed(&topology);
+        let (report, suppressed) = evaluate_with(&topology, self.settings.evaluation);
         let evaluated = EvaluatedScope {
             account: account.clone(),
             region: region.clone(),

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use reachguard_shared::aws::state::Claim;
 use reachguard_shared::aws::{Collector, Remediator};
-use reachguard_shared::evaluate::evaluate_with_suppressed;
+use reachguard_shared::evaluate::evaluate_with;
 use reachguard_shared::lifecycle::EvaluatedScope;
 use reachguard_shared::model::Topology;
 use reachguard_shared::notification::{Status, Transition};
@@ -71,8 +71,10 @@ impl Guard {
             return Ok((transitions, applied));
         }
         let after = Collector::new(config).collect(scope).await?;
-        let (report, suppressed) =
-            evaluate_with_suppressed(&Topology::from_snapshot(&after.snapshot)?);
+        let (report, suppressed) = evaluate_with(
+            &Topology::from_snapshot(&after.snapshot)?,
+            self.settings.evaluation,
+        );
         let still_open: BTreeSet<String> = report.findings.iter().map(|f| f.key()).collect();
         let mut transitions: Vec<Transition> = transitions
             .into_iter()

@@ -11,6 +11,7 @@ use reachguard_shared::aws::MemberRole;
 use reachguard_shared::aws::metrics::MetricsDays;
 use reachguard_shared::lifecycle::{DEFAULT_MAX_ATTEMPTS_PER_DAY, DEFAULT_REMINDER_HOURS};
 use reachguard_shared::remediation::{Mode, RemediationPolicy};
+use reachguard_shared::settings::{EvaluationSettings, NatThresholds};
 
 /// A configuration variable that is missing or unusable. The message names the variable, so a
 /// function that fails at start-up says exactly what to fix in its configuration.
@@ -119,7 +120,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 }
 
 /// The configuration of the functions that evaluate (README "The Lambda functions").
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// `REACHGUARD_MODE` (default `notify`) and `REACHGUARD_ALLOWED_ACTIONS` (default:
     /// [`ActionName::DEFAULT_ALLOWED`]).
@@ -139,6 +140,10 @@ pub struct Settings {
     pub attempts_per_day: usize,
     /// `REACHGUARD_METRICS_DAYS`: NAT gateway metrics lookback (default 7, at most 15).
     pub metrics_days: MetricsDays,
+    /// The measured rules' thresholds and the cost rate: `REACHGUARD_NAT_DROP_SHARE`,
+    /// `REACHGUARD_NAT_CAPACITY_SHARE`, `REACHGUARD_NAT_PORT_ERRORS`, `REACHGUARD_NAT_USD_PER_GB`
+    /// (defaults: AWS's documented figures, the region's published rate), as the CLI's flags.
+    pub evaluation: EvaluationSettings,
 }
 
 impl Settings {
@@ -168,7 +173,47 @@ impl Settings {
                 DEFAULT_MAX_ATTEMPTS_PER_DAY,
             )?,
             metrics_days: env.parsed("REACHGUARD_METRICS_DAYS", MetricsDays::default())?,
+            evaluation: evaluation_settings(env)?,
         })
+    }
+}
+
+/// The evaluation settings from the environment, each range-checked (the error names the
+/// variable).
+fn evaluation_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<EvaluationSettings, ConfigError> {
+    let defaults = NatThresholds::default();
+    let settings = EvaluationSettings {
+        nat: NatThresholds {
+            drop_share: env.parsed("REACHGUARD_NAT_DROP_SHARE", defaults.drop_share)?,
+            capacity_share: env.parsed("REACHGUARD_NAT_CAPACITY_SHARE", defaults.capacity_share)?,
+            port_allocation_errors: env.parsed(
+                "REACHGUARD_NAT_PORT_ERRORS",
+                defaults.port_allocation_errors,
+            )?,
+            ..defaults
+        },
+        usd_per_gb: env
+            .optional("REACHGUARD_NAT_USD_PER_GB")
+            .map(|_| env.parsed("REACHGUARD_NAT_USD_PER_GB", 0.0))
+            .transpose()?,
+    };
+    settings.validate().map_err(|error| ConfigError::Invalid {
+        variable: variable_of(error.setting),
+        value: error.value.to_string(),
+        reason: format!("expected {}", error.expected),
+    })?;
+    Ok(settings)
+}
+
+/// The variable behind one of [`EvaluationSettings::validate`]'s setting names.
+fn variable_of(setting: &str) -> &'static str {
+    match setting {
+        "nat-drop-share" => "REACHGUARD_NAT_DROP_SHARE",
+        "nat-capacity-share" => "REACHGUARD_NAT_CAPACITY_SHARE",
+        "nat-port-errors" => "REACHGUARD_NAT_PORT_ERRORS",
+        _ => "REACHGUARD_NAT_USD_PER_GB",
     }
 }
 
@@ -212,6 +257,7 @@ mod tests {
         assert_eq!(s.policy, RemediationPolicy::default());
         assert_eq!(s.reminder_hours, 24);
         assert_eq!(s.attempts_per_day, 3);
+        assert_eq!(s.evaluation, EvaluationSettings::default());
         assert_eq!(s.member_role, None);
 
         let missing = Settings::from_env(&env(&[])).unwrap_err();
@@ -254,6 +300,10 @@ mod tests {
             ("REACHGUARD_IGNORE_PRINCIPALS", "arn:aws:iam::1:role/rg-*"),
             ("REACHGUARD_REMINDER_HOURS", "6"),
             ("REACHGUARD_REMEDIATION_ATTEMPTS_PER_DAY", "1"),
+            ("REACHGUARD_NAT_DROP_SHARE", "0.001"),
+            ("REACHGUARD_NAT_CAPACITY_SHARE", "0.5"),
+            ("REACHGUARD_NAT_PORT_ERRORS", "10"),
+            ("REACHGUARD_NAT_USD_PER_GB", "0.05"),
         ]))
         .expect("settings");
         assert_eq!(s.policy.mode, Mode::DryRun);
@@ -271,5 +321,18 @@ mod tests {
         );
         assert_eq!(s.reminder_hours, 6);
         assert_eq!(s.attempts_per_day, 1);
+        assert_eq!(s.evaluation.nat.drop_share, 0.001);
+        assert_eq!(s.evaluation.nat.capacity_share, 0.5);
+        assert_eq!(s.evaluation.nat.port_allocation_errors, 10.0);
+        assert_eq!(s.evaluation.usd_per_gb, Some(0.05));
+        let bad = Settings::from_env(&env(&[
+            ("REACHGUARD_TOPIC_ARN", "arn:t"),
+            ("REACHGUARD_NAT_CAPACITY_SHARE", "1.5"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            bad.to_string(),
+            "REACHGUARD_NAT_CAPACITY_SHARE=\"1.5\": expected a share in (0, 1]"
+        );
     }
 }
