@@ -1,5 +1,8 @@
 //! reachguard's own tags (`reachguard:*`) and how their values are read.
 
+/// What every reachguard tag key starts with.
+pub const PREFIX: &str = "reachguard:";
+
 /// Rules suppressed on the tagged resource: a list of rule ids, or `all`.
 pub const EXEMPT: &str = "reachguard:exempt";
 /// Extra dependencies of a service, e.g. `dynamodb sqs sts`.

@@ -5,6 +5,8 @@
 //! schedule expression selects it, not a pattern.
 use serde_json::{Map, Value, json};
 
+use crate::tags;
+
 /// `detail-type` of CloudTrail-recorded API calls.
 pub const API_CALL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 /// `detail-type` of an EventBridge schedule.
@@ -43,6 +45,11 @@ pub struct CatalogEntry {
     pub reevaluates: &'static str,
     /// How the scope is read from the event.
     pub scope: ScopeRule,
+    /// Where the request carries the call's tag keys when only `reachguard:` keys make it a
+    /// trigger: its EventBridge pattern selects the call only when a key at one of these
+    /// `requestParameters` paths starts with [`tags::PREFIX`], so other tag changes never
+    /// invoke a function. Empty: every call is selected.
+    pub tag_keys_at: &'static [&'static [&'static str]],
 }
 
 const fn api_call(
@@ -57,8 +64,30 @@ const fn api_call(
         event_name,
         reevaluates,
         scope,
+        tag_keys_at: &[],
     }
 }
+
+/// An EC2 tagging call: a trigger only when it names a `reachguard:` key, in the classic
+/// `tagSet.items[].key` members or under the newer `<Op>Request` wrapper (`Tag.Key`, one object
+/// or an array of them: see the guide's FACTS on CloudTrail request shapes).
+const fn ec2_tagging(
+    event_name: &'static str,
+    tag_keys_at: &'static [&'static [&'static str]],
+) -> CatalogEntry {
+    CatalogEntry {
+        tag_keys_at,
+        ..api_call(
+            "aws.ec2",
+            event_name,
+            ScopeRule::ReachguardTaggedNetwork,
+            TAG_VPC,
+        )
+    }
+}
+
+/// `tagSet.items[].key`, where CloudTrail records EC2's classic tagging requests.
+const TAG_SET_KEYS: &[&str] = &["tagSet", "items", "key"];
 
 const fn ec2(event_name: &'static str, reevaluates: &'static str) -> CatalogEntry {
     api_call(
@@ -88,6 +117,7 @@ const fn ecs_native(
         event_name,
         reevaluates,
         scope: ScopeRule::EventResourceService,
+        tag_keys_at: &[],
     }
 }
 
@@ -129,17 +159,13 @@ pub const TRIGGERS: &[CatalogEntry] = &[
     ec2("DeleteNetworkAclEntry", ACL_VPC),
     ec2("ReplaceNetworkAclAssociation", ACL_VPC),
     ec2("ModifyVpcAttribute", "DNS attributes changed: that VPC"),
-    api_call(
-        "aws.ec2",
+    ec2_tagging(
         "CreateTags",
-        ScopeRule::ReachguardTaggedNetwork,
-        TAG_VPC,
+        &[TAG_SET_KEYS, &["CreateTagsRequest", "Tag", "Key"]],
     ),
-    api_call(
-        "aws.ec2",
+    ec2_tagging(
         "DeleteTags",
-        ScopeRule::ReachguardTaggedNetwork,
-        TAG_VPC,
+        &[TAG_SET_KEYS, &["DeleteTagsRequest", "Tag", "Key"]],
     ),
     ecs(
         "CreateService",
@@ -204,8 +230,9 @@ fn event_source_of_source(source: &str) -> String {
 /// The EventBridge event patterns that select exactly the catalog's triggers, keyed by rule
 /// name: per source, `<service>-api-calls` (CloudTrail API calls by `eventSource` and
 /// `eventName`) and `<service>-native-events` (the service's own events by `detail-type` and
-/// `detail.eventName`, one `$or` branch per detail-type). Stable: the SAM template is checked
-/// against it.
+/// `detail.eventName`, one `$or` branch per detail-type). Calls with [`CatalogEntry::tag_keys_at`]
+/// get a `detail.$or` branch per path that requires a key with the `reachguard:` prefix there.
+/// Stable: the SAM template is checked against it.
 pub fn event_patterns() -> Value {
     let mut patterns = Map::new();
     for source in unique(TRIGGERS.iter().map(|trigger| trigger.source)) {
@@ -217,12 +244,19 @@ pub fn event_patterns() -> Value {
                 .map(|t| t.event_name)
                 .collect()
         };
-        let api_calls = names_of(API_CALL_DETAIL_TYPE);
+        let api_calls: Vec<&CatalogEntry> = of_source()
+            .filter(|t| t.detail_type == API_CALL_DETAIL_TYPE)
+            .collect();
         if !api_calls.is_empty() {
+            let mut detail = api_call_selection(&api_calls);
+            detail.insert(
+                "eventSource".into(),
+                json!([event_source_of_source(source)]),
+            );
             let pattern = json!({
                 "source": [source],
                 "detail-type": [API_CALL_DETAIL_TYPE],
-                "detail": {"eventSource": [event_source_of_source(source)], "eventName": api_calls},
+                "detail": detail,
             });
             patterns.insert(format!("{service}-api-calls"), pattern);
         }
@@ -251,6 +285,41 @@ pub fn event_patterns() -> Value {
     Value::Object(patterns)
 }
 
+/// The `detail` members selecting `calls` by `eventName`: one list when every call is selected
+/// whatever its request, else `$or` of that list and, per tag-key path, the calls whose keys sit
+/// there with `requestParameters.<path>: [{"prefix": "reachguard:"}]`.
+fn api_call_selection(calls: &[&CatalogEntry]) -> Map<String, Value> {
+    let names = |calls: &mut dyn Iterator<Item = &&CatalogEntry>| -> Vec<&str> {
+        calls.map(|call| call.event_name).collect()
+    };
+    let unfiltered = names(&mut calls.iter().filter(|call| call.tag_keys_at.is_empty()));
+    let mut paths: Vec<&[&str]> = Vec::new();
+    for path in calls.iter().flat_map(|call| call.tag_keys_at.iter()) {
+        if !paths.contains(path) {
+            paths.push(path);
+        }
+    }
+    let mut selection = Map::new();
+    if paths.is_empty() {
+        selection.insert("eventName".into(), json!(unfiltered));
+        return selection;
+    }
+    let mut branches = Vec::new();
+    if !unfiltered.is_empty() {
+        branches.push(json!({ "eventName": unfiltered }));
+    }
+    for path in paths {
+        let tagged = names(&mut calls.iter().filter(|call| call.tag_keys_at.contains(&path)));
+        let keys = path.iter().rev().fold(
+            json!([{ "prefix": tags::PREFIX }]),
+            |inner, member| json!({ *member: inner }),
+        );
+        branches.push(json!({ "eventName": tagged, "requestParameters": keys }));
+    }
+    selection.insert("$or".into(), Value::Array(branches));
+    selection
+}
+
 /// The distinct items, in first-seen order.
 fn unique<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut distinct = Vec::new();
@@ -268,7 +337,8 @@ mod tests {
 
     use super::*;
 
-    type Selection = (String, String, String);
+    /// (source, detail-type, eventName, the `requestParameters` it requires, if any, as JSON).
+    type Selection = (String, String, String, Option<String>);
 
     fn strings(value: Option<&Value>) -> Vec<String> {
         value
@@ -282,41 +352,76 @@ mod tests {
             .unwrap_or_default()
     }
 
-    /// What a pattern made only of exact-string lists and `$or` selects, as
-    /// (source, detail-type, eventName) triples. Fails on anything else in it.
-    fn selected_by(pattern: &Value) -> Vec<Selection> {
-        let branches = match pattern.get("$or").and_then(Value::as_array) {
-            Some(branches) => branches.clone(),
-            None => vec![json!({})],
+    /// The `$or` branches of `object` (itself when it has none), each merged with the members
+    /// beside the `$or`.
+    fn branches(object: &Value) -> Vec<Map<String, Value>> {
+        let mut shared = object.as_object().cloned().unwrap_or_default();
+        let Some(Value::Array(alternatives)) = shared.remove("$or") else {
+            return vec![shared];
         };
+        alternatives
+            .iter()
+            .map(|alternative| {
+                let mut merged = shared.clone();
+                merged.extend(alternative.as_object().cloned().unwrap_or_default());
+                merged
+            })
+            .collect()
+    }
+
+    /// What a pattern made of exact-string lists, `$or` (top level or in `detail`) and
+    /// `requestParameters` selects. Fails on anything else in it.
+    fn selected_by(pattern: &Value) -> Vec<Selection> {
         let mut selected = Vec::new();
-        for branch in branches {
-            let field = |name: &str| branch.get(name).or_else(|| pattern.get(name));
+        for branch in branches(pattern) {
+            let field = |name: &str| branch.get(name);
             let detail = field("detail").cloned().unwrap_or(json!({}));
-            let allowed: [&str; 2] = ["eventSource", "eventName"];
-            let keys: Vec<&String> = detail
-                .as_object()
-                .map(|d| d.keys().collect())
-                .unwrap_or_default();
-            assert!(
-                keys.iter().all(|key| allowed.contains(&key.as_str())),
-                "{detail}"
-            );
-            for source in strings(field("source")) {
-                if let Some(event_sources) = detail.get("eventSource") {
-                    assert_eq!(
-                        strings(Some(event_sources)),
-                        [event_source_of_source(&source)]
-                    );
-                }
-                for detail_type in strings(field("detail-type")) {
-                    for name in strings(detail.get("eventName")) {
-                        selected.push((source.clone(), detail_type.clone(), name));
+            for detail in branches(&detail) {
+                let allowed = ["eventSource", "eventName", "requestParameters"];
+                assert!(
+                    detail.keys().all(|key| allowed.contains(&key.as_str())),
+                    "{detail:?}"
+                );
+                for source in strings(field("source")) {
+                    if let Some(event_sources) = detail.get("eventSource") {
+                        assert_eq!(
+                            strings(Some(event_sources)),
+                            [event_source_of_source(&source)]
+                        );
+                    }
+                    for detail_type in strings(field("detail-type")) {
+                        for name in strings(detail.get("eventName")) {
+                            selected.push((
+                                source.clone(),
+                                detail_type.clone(),
+                                name,
+                                detail.get("requestParameters").map(Value::to_string),
+                            ));
+                        }
                     }
                 }
             }
         }
         selected
+    }
+
+    /// The `requestParameters` a trigger's selections require: none, or a `reachguard:` key
+    /// prefix at each of its tag-key paths.
+    fn required_requests(trigger: &CatalogEntry) -> Vec<Option<String>> {
+        if trigger.tag_keys_at.is_empty() {
+            return vec![None];
+        }
+        trigger
+            .tag_keys_at
+            .iter()
+            .map(|path| {
+                let mut keys = json!([{"prefix": "reachguard:"}]);
+                for member in path.iter().rev() {
+                    keys = json!({ *member: keys });
+                }
+                Some(keys.to_string())
+            })
+            .collect()
     }
 
     #[test]
@@ -329,21 +434,52 @@ mod tests {
             }
         }
         for trigger in TRIGGERS {
-            let key = (
-                trigger.source.into(),
-                trigger.detail_type.into(),
-                trigger.event_name.into(),
-            );
-            assert_eq!(
-                rule_of.remove(&key).map(|rules| rules.len()),
-                Some(1),
-                "{key:?}"
-            );
+            for request in required_requests(trigger) {
+                let key = (
+                    trigger.source.into(),
+                    trigger.detail_type.into(),
+                    trigger.event_name.into(),
+                    request,
+                );
+                assert_eq!(
+                    rule_of.remove(&key).map(|rules| rules.len()),
+                    Some(1),
+                    "{key:?}"
+                );
+            }
         }
         assert!(
             rule_of.is_empty(),
             "selected but not in the catalog: {rule_of:?}"
         );
+    }
+
+    #[test]
+    fn tagging_calls_are_selected_only_with_a_reachguard_key() {
+        let ec2 = &event_patterns()["ec2-api-calls"]["detail"];
+        let tagged: Vec<&Value> = ec2["$or"]
+            .as_array()
+            .expect("$or")
+            .iter()
+            .filter(|branch| branch.get("requestParameters").is_some())
+            .collect();
+        assert_eq!(
+            tagged[0],
+            &json!({"eventName": ["CreateTags", "DeleteTags"],
+                "requestParameters": {"tagSet": {"items": {"key": [{"prefix": "reachguard:"}]}}}})
+        );
+        let untagged = &ec2["$or"][0]["eventName"];
+        assert!(!strings(Some(untagged)).contains(&"CreateTags".to_owned()));
+    }
+
+    /// EventBridge's default quota: 2,048 characters per event pattern (adjustable, so a rule
+    /// over it would fail to deploy in an account that never raised it).
+    #[test]
+    fn patterns_fit_eventbridge_default_size_quota() {
+        for (rule, pattern) in event_patterns().as_object().into_iter().flatten() {
+            let size = pattern.to_string().chars().count();
+            assert!(size <= 2048, "{rule}: {size} characters");
+        }
     }
 
     #[test]

@@ -319,7 +319,7 @@ fn field_text(record: &Map<String, Value>, name: &str) -> Option<String> {
 fn names_reachguard_tag(value: &Value) -> bool {
     let is_ours = |key: &Value| {
         key.as_str()
-            .is_some_and(|key| key.starts_with("reachguard:"))
+            .is_some_and(|key| key.starts_with(crate::tags::PREFIX))
     };
     match value {
         Value::Array(items) => items.iter().any(names_reachguard_tag),
