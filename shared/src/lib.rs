@@ -4,7 +4,8 @@
 //! The crate is layered so that the rules stay pure; each layer uses only the ones above it (a
 //! test, `layering` in `shared/tests/`, keeps the module graph acyclic):
 //! - vocabulary, leaf modules: [`names`], [`rule_id`] (rule ids with their severity and
-//!   subject, severities, subject fields), [`action`] (remediation actions), [`net`], [`tags`];
+//!   subject, severities, subject fields), [`action`] (remediation actions), [`net`], [`tags`],
+//!   [`partition`] (the `arn:<partition>:` of a region or a caller);
 //! - [`snapshot`]: the AWS-CLI-shaped input document (what `check` reads, what `snapshot` writes);
 //! - [`model`]: that document validated and indexed for lookups;
 //! - [`deps`], [`policy`], [`paths`]: what a service needs and how a subnet reaches it;
@@ -41,6 +42,7 @@ pub mod names;
 pub mod nat_metrics;
 pub mod net;
 pub mod notification;
+pub mod partition;
 pub mod paths;
 pub mod policy;
 pub mod remediation;

@@ -25,6 +25,7 @@ use aws_sdk_sts::config::SharedCredentialsProvider;
 use tokio::sync::{Mutex, OnceCell};
 
 use super::error::{AdapterError, required};
+use crate::partition;
 
 /// How every client retries and times out. [`Default`] suits both the CLI and the Lambdas.
 #[derive(Debug, Clone)]
@@ -101,16 +102,16 @@ impl ClientSettings {
 /// `REACHGUARD_EXTERNAL_ID`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberRole {
-    /// Role name; the ARN is `arn:aws:iam::<account>:role/<name>`.
+    /// Role name; the ARN is `arn:<partition>:iam::<account>:role/<name>`.
     pub name: String,
     /// External id the role's trust policy requires, if any.
     pub external_id: Option<String>,
 }
 
 impl MemberRole {
-    /// The role's ARN in `account`.
-    pub fn arn(&self, account: &str) -> String {
-        format!("arn:aws:iam::{account}:role/{}", self.name)
+    /// The role's ARN in `account` of `partition` (the caller's: [`Identity::partition`]).
+    pub fn arn(&self, partition: &str, account: &str) -> String {
+        format!("arn:{partition}:iam::{account}:role/{}", self.name)
     }
 }
 
@@ -121,6 +122,9 @@ pub struct Identity {
     pub account: String,
     /// The caller's ARN (for a Lambda function: its assumed-role session).
     pub arn: String,
+    /// The caller's partition (`aws`, `aws-cn`, `aws-us-gov`…), from its ARN: the ARNs
+    /// reachguard builds (member roles) are in it.
+    pub partition: String,
 }
 
 /// SDK configurations per account: the home account's, and one per member account reached through
@@ -161,9 +165,15 @@ impl Accounts {
                     .send()
                     .await
                     .map_err(AdapterError::of("GetCallerIdentity"))?;
+                let arn = required(me.arn, "GetCallerIdentity", "Arn")?;
+                let partition = partition::of_arn(&arn).ok_or(AdapterError::MissingField {
+                    operation: "GetCallerIdentity",
+                    field: "Arn (arn:<partition>:…)",
+                })?;
                 Ok(Identity {
                     account: required(me.account, "GetCallerIdentity", "Account")?,
-                    arn: required(me.arn, "GetCallerIdentity", "Arn")?,
+                    partition: partition.to_owned(),
+                    arn,
                 })
             })
             .await
@@ -194,7 +204,8 @@ impl Accounts {
     /// The configuration for `account`: the home configuration for the home account, else the
     /// member role's (an error when no member role is configured).
     pub async fn config_for(&self, account: &str) -> Result<SdkConfig, AdapterError> {
-        if account == self.home_account().await? {
+        let me = self.identity().await?;
+        if account == me.account {
             return Ok(self.home.clone());
         }
         let Some(role) = &self.member_role else {
@@ -210,7 +221,12 @@ impl Accounts {
         if let Some(config) = members.get(account) {
             return Ok(config.clone());
         }
-        let config = assume_role(&self.home, &role.arn(account), role.external_id.as_deref()).await;
+        let config = assume_role(
+            &self.home,
+            &role.arn(&me.partition, account),
+            role.external_id.as_deref(),
+        )
+        .await;
         members.insert(account.to_owned(), config.clone());
         Ok(config)
     }
@@ -230,4 +246,34 @@ pub async fn assume_role(base: &SdkConfig, role_arn: &str, external_id: Option<&
     base.to_builder()
         .credentials_provider(SharedCredentialsProvider::new(provider))
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_role_arn_is_in_the_callers_partition() {
+        let role = MemberRole {
+            name: "reachguard-member".into(),
+            external_id: None,
+        };
+        for (caller, member_arn) in [
+            (
+                "arn:aws:sts::111122223333:assumed-role/reachguard-sweep-us-east-1/x",
+                "arn:aws:iam::444455556666:role/reachguard-member",
+            ),
+            (
+                "arn:aws-cn:sts::111122223333:assumed-role/reachguard-sweep-cn-north-1/x",
+                "arn:aws-cn:iam::444455556666:role/reachguard-member",
+            ),
+            (
+                "arn:aws-us-gov:sts::111122223333:assumed-role/reachguard-sweep-us-gov-west-1/x",
+                "arn:aws-us-gov:iam::444455556666:role/reachguard-member",
+            ),
+        ] {
+            let partition = partition::of_arn(caller).expect("an ARN");
+            assert_eq!(role.arn(partition, "444455556666"), member_arn);
+        }
+    }
 }

@@ -6,9 +6,11 @@ use crate::model::{
 };
 use crate::net::{Ipv4Cidr, Ports};
 
-/// The ECR layer bucket object ARN pattern for a region.
+/// The ECR layer bucket object ARN pattern for a region (in the region's partition:
+/// `arn:aws-cn:s3:::prod-cn-north-1-starport-layer-bucket/*` in Beijing).
 pub fn ecr_layer_bucket(region: &str) -> String {
-    format!("arn:aws:s3:::prod-{region}-starport-layer-bucket/*")
+    let partition = crate::partition::of_region(region);
+    format!("arn:{partition}:s3:::prod-{region}-starport-layer-bucket/*")
 }
 
 /// True when a gateway endpoint's policy allows the ECR layer download in `region`.
@@ -261,6 +263,47 @@ fn acl_denies(entries: &[AclEntry], peer: Ipv4Cidr, ports: Ports) -> Option<Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::EndpointPolicy;
+
+    /// The documented ECR statement is written in the region's partition; a commercial ARN does
+    /// not name the layer bucket of a China or GovCloud region.
+    #[test]
+    fn ecr_layer_bucket_is_in_the_region_partition() {
+        let allowing = |arn: &str| {
+            EndpointPolicy::parse(&format!(
+                r#"{{"Statement":{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"{arn}"}}}}"#
+            ))
+            .expect("a policy")
+        };
+        for (region, resource, allowed) in [
+            (
+                "us-east-1",
+                "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*",
+                true,
+            ),
+            (
+                "cn-north-1",
+                "arn:aws-cn:s3:::prod-cn-north-1-starport-layer-bucket/*",
+                true,
+            ),
+            (
+                "cn-north-1",
+                "arn:aws:s3:::prod-cn-north-1-starport-layer-bucket/*",
+                false,
+            ),
+            (
+                "us-gov-west-1",
+                "arn:aws-us-gov:s3:::prod-us-gov-west-1-starport-layer-bucket/*",
+                true,
+            ),
+        ] {
+            assert_eq!(
+                allowing(resource).allows("s3:GetObject", &ecr_layer_bucket(region)),
+                allowed,
+                "{region}: {resource}"
+            );
+        }
+    }
 
     fn entry(rule_number: i64, allow: bool, ports: Option<(u16, u16)>, cidr: &str) -> AclEntry {
         AclEntry {

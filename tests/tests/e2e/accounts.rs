@@ -15,14 +15,16 @@ async fn a_member_account_is_collected_through_the_member_role() {
         name: "reachguard-member".into(),
         external_id: Some("reachguard".into()),
     };
-    assert_eq!(
-        role.arn(&member.id),
-        format!("arn:aws:iam::{}:role/reachguard-member", member.id)
-    );
-    let accounts = Accounts::new(home.config.clone(), Some(role));
+    let accounts = Accounts::new(home.config.clone(), Some(role.clone()));
     assert_eq!(
         accounts.home_account().await.expect("home account"),
         home.id
+    );
+    let partition = &accounts.identity().await.expect("identity").partition;
+    assert_eq!(partition, "aws");
+    assert_eq!(
+        role.arn(partition, &member.id),
+        format!("arn:aws:iam::{}:role/reachguard-member", member.id)
     );
 
     for (account, seeded, other) in [

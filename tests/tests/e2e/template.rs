@@ -167,3 +167,266 @@ fn the_functions_may_call_every_state_table_operation() {
         );
     }
 }
+
+/// The value of a CloudFormation condition function (`Fn::Equals`, `Fn::Not`, `Fn::And`,
+/// `Fn::Or`, `Condition`: what the templates' `Conditions` use) when the parameters and pseudo
+/// parameters (`AWS::AccountId`, `AWS::Region`) have the values `given`.
+fn holds(template: &Value, expression: &Value, given: &BTreeMap<&str, &str>) -> bool {
+    let Value::Tagged(function) = expression else {
+        panic!("not a condition function: {expression:?}");
+    };
+    let arguments = function.value.as_sequence();
+    let each = || arguments.into_iter().flatten();
+    let tag = &function.tag;
+    if *tag == "Equals" {
+        let values: Vec<String> = each().map(|v| scalar(v, given)).collect();
+        values.len() == 2 && values[0] == values[1]
+    } else if *tag == "Not" {
+        !each().all(|v| holds(template, v, given))
+    } else if *tag == "And" {
+        each().all(|v| holds(template, v, given))
+    } else if *tag == "Or" {
+        each().any(|v| holds(template, v, given))
+    } else if *tag == "Condition" {
+        let name = function.value.as_str().expect("a condition name");
+        holds(template, &template["Conditions"][name], given)
+    } else {
+        panic!("{tag} is not evaluated here")
+    }
+}
+
+/// A `!Ref` to a given parameter, or a literal.
+fn scalar(value: &Value, given: &BTreeMap<&str, &str>) -> String {
+    if let Some(name) = referenced(value) {
+        return given
+            .get(name)
+            .unwrap_or_else(|| panic!("no value given for {name}"))
+            .to_string();
+    }
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Number(number) => number.to_string(),
+        other => panic!("not a scalar: {other:?}"),
+    }
+}
+
+/// What a `!Ref` names.
+fn referenced(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "Ref" => tagged.value.as_str(),
+        _ => None,
+    }
+}
+
+/// What a `!GetAtt X.Attribute` names: (X, Attribute).
+fn attribute_of(value: &Value) -> Option<(&str, &str)> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => tagged.value.as_str()?.split_once('.'),
+        _ => None,
+    }
+}
+
+fn named_condition(template: &Value, name: &str, given: &[(&str, &str)]) -> bool {
+    let given = given.iter().copied().collect();
+    holds(template, &template["Conditions"][name], &given)
+}
+
+/// Issue 11: the central account's events from its other regions were never forwarded.
+#[test]
+fn every_member_instance_forwards_but_the_central_accounts_central_region() {
+    let template = load("member-account.yaml");
+    let (central, member) = ("111122223333", "444455556666");
+    for (account, region, forwards) in [
+        (central, "us-east-1", false),
+        (central, "eu-west-1", true),
+        (member, "us-east-1", true),
+        (member, "eu-west-1", true),
+    ] {
+        let given = [
+            ("CentralAccountId", central),
+            ("CentralRegion", "us-east-1"),
+            ("AWS::AccountId", account),
+            ("AWS::Region", region),
+        ];
+        assert_eq!(
+            named_condition(&template, "ForwardEvents", &given),
+            forwards,
+            "{account} in {region}"
+        );
+    }
+    for (id, resource) in resources(&template) {
+        if id.starts_with("Forward") {
+            assert_eq!(resource["Condition"], "ForwardEvents", "{id}");
+        }
+    }
+}
+
+/// One parameter, `Regions`, says which regions the sweep evaluates and (through the stack's
+/// output, README Deploy) where the member StackSet's instances go.
+#[test]
+fn the_sweep_and_the_member_stackset_share_one_region_list() {
+    let template = load("template.yaml");
+    let sweep = &template["Resources"]["SweepFunction"]["Properties"];
+    assert_eq!(
+        referenced(&sweep["Environment"]["Variables"]["REACHGUARD_REGIONS"]),
+        Some("Regions")
+    );
+    let Value::Tagged(output) = &template["Outputs"]["Regions"]["Value"] else {
+        panic!("Outputs.Regions: an !If");
+    };
+    assert!(output.tag == "If");
+    let [condition, set, unset] = output.value.as_sequence().expect("If").as_slice() else {
+        panic!("Outputs.Regions: !If [condition, then, else]");
+    };
+    assert_eq!(
+        (referenced(set), referenced(unset)),
+        (Some("Regions"), Some("AWS::Region"))
+    );
+    let condition = condition.as_str().expect("a condition name");
+    assert!(named_condition(
+        &template,
+        condition,
+        &[("Regions", "us-east-1,eu-west-1")]
+    ));
+    assert!(!named_condition(&template, condition, &[("Regions", "")]));
+}
+
+/// Each event function reserves `EventConcurrency`, unless it is 0.
+#[test]
+fn event_functions_reserve_the_event_concurrency() {
+    let template = load("template.yaml");
+    let mut event_functions = 0;
+    for (id, resource) in resources(&template) {
+        let events = resource["Properties"]["Events"].as_mapping();
+        let on_rules = events
+            .into_iter()
+            .flatten()
+            .any(|(_, event)| event["Type"] == "EventBridgeRule");
+        if !on_rules {
+            continue;
+        }
+        event_functions += 1;
+        let Value::Tagged(reserved) = &resource["Properties"]["ReservedConcurrentExecutions"]
+        else {
+            panic!("{id}: ReservedConcurrentExecutions");
+        };
+        assert!(reserved.tag == "If", "{id}");
+        let [condition, reserve, none] = reserved.value.as_sequence().expect("If").as_slice()
+        else {
+            panic!("{id}: !If [condition, then, else]");
+        };
+        assert_eq!(
+            (referenced(reserve), referenced(none)),
+            (Some("EventConcurrency"), Some("AWS::NoValue")),
+            "{id}"
+        );
+        let condition = condition.as_str().expect("a condition name");
+        for (value, reserves) in [("0", false), ("10", true)] {
+            assert_eq!(
+                named_condition(&template, condition, &[("EventConcurrency", value)]),
+                reserves,
+                "{id}: EventConcurrency={value}"
+            );
+        }
+    }
+    assert_eq!(event_functions, 2);
+}
+
+/// Every queue that holds what failed (the failure queue, every dead-letter queue, each rule's
+/// included) and every function's errors raise an alarm on the operations topic.
+#[test]
+fn failures_raise_alarms() {
+    let template = load("template.yaml");
+    let all = resources(&template);
+    let alarms: Vec<(&str, &str, &Value)> = all
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
+        .map(|(id, r)| {
+            let properties = &r["Properties"];
+            assert!(
+                properties["AlarmActions"]
+                    .as_sequence()
+                    .is_some_and(|actions| actions
+                        .iter()
+                        .any(|a| referenced(a) == Some("OpsTopic"))),
+                "{id}: alarms the ops topic"
+            );
+            let dimension = &properties["Dimensions"][0];
+            (
+                properties["MetricName"].as_str().expect("MetricName"),
+                dimension["Name"].as_str().expect("a dimension"),
+                &dimension["Value"],
+            )
+        })
+        .collect();
+    let alarmed = |metric: &str, dimension: &str, target: &str| {
+        alarms.iter().any(|(m, d, value)| {
+            *m == metric
+                && *d == dimension
+                && (referenced(value) == Some(target)
+                    || attribute_of(value) == Some((target, "QueueName")))
+        })
+    };
+
+    let mut work_queues = BTreeSet::new();
+    let mut dead_letter_queues = BTreeSet::new();
+    for (id, resource) in &all {
+        for (_, event) in resource["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+        {
+            if event["Type"] == "SQS" {
+                let (queue, _) = attribute_of(&event["Properties"]["Queue"]).expect("a queue");
+                work_queues.insert(queue.to_owned());
+            }
+            if event["Type"] == "EventBridgeRule" {
+                let (queue, _) = attribute_of(&event["Properties"]["DeadLetterConfig"]["Arn"])
+                    .unwrap_or_else(|| panic!("{id}: a dead-letter queue of the template"));
+                dead_letter_queues.insert(queue.to_owned());
+            }
+        }
+    }
+    let mut queues = 0;
+    for (id, resource) in &all {
+        if resource["Type"] == "AWS::SQS::Queue" && !work_queues.contains(id) {
+            queues += 1;
+            assert!(
+                alarmed("ApproximateNumberOfMessagesVisible", "QueueName", id),
+                "no alarm on {id}"
+            );
+        }
+        if resource["Type"] == "AWS::Serverless::Function" {
+            assert!(alarmed("Errors", "FunctionName", id), "no alarm on {id}");
+        }
+    }
+    assert!(
+        dead_letter_queues
+            .iter()
+            .all(|q| all.iter().any(|(id, _)| id == q))
+    );
+    assert_eq!(
+        queues,
+        2 + dead_letter_queues.len(),
+        "failure, sweep DLQ, rules' DLQs"
+    );
+}
+
+/// Every ARN the templates build is in the stack's partition (`${AWS::Partition}`), never a
+/// literal `arn:aws:` (China, GovCloud).
+#[test]
+fn templates_build_arns_in_the_stacks_partition() {
+    for name in ["template.yaml", "member-account.yaml"] {
+        let path = format!("{ROOT}/infra/{name}");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        for (number, line) in text.lines().enumerate() {
+            for (at, _) in line.match_indices("arn:") {
+                assert!(
+                    line[at..].starts_with("arn:${AWS::Partition}:"),
+                    "{name}:{}: {line}",
+                    number + 1
+                );
+            }
+        }
+    }
+}

@@ -220,9 +220,11 @@ fn by_address(_: &Snapshot, address: &str, _: &Value) -> String {
 }
 
 fn arn(doc: &Snapshot, resource: &str) -> String {
+    let region = doc.region.as_deref();
     format!(
-        "arn:aws:ecs:{}:{}:{resource}",
-        doc.region.as_deref().unwrap_or("<region>"),
+        "arn:{}:ecs:{}:{}:{resource}",
+        region.map_or("aws", crate::partition::of_region),
+        region.unwrap_or("<region>"),
         doc.account_id.as_deref().unwrap_or("<account>")
     )
 }
