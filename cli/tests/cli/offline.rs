@@ -479,10 +479,16 @@ fn patterns_select_the_trigger_catalog() {
         patterns["ec2-api-calls"]["source"],
         serde_json::json!(["aws.ec2"])
     );
+    let ec2 = &patterns["ec2-api-calls"]["detail"]["$or"];
     assert!(
-        patterns["ec2-api-calls"]["detail"]["eventName"]
+        ec2[0]["eventName"]
             .as_array()
             .unwrap()
             .contains(&"DeleteVpcEndpoints".into())
+    );
+    assert_eq!(
+        ec2[1],
+        serde_json::json!({"eventName": ["CreateTags", "DeleteTags"],
+            "requestParameters": {"tagSet": {"items": {"key": [{"prefix": "reachguard:"}]}}}})
     );
 }
