@@ -182,20 +182,17 @@ impl Guard {
                             .await
                             .map(|done| outcome.evaluated.push(done)),
                     };
-                    match done {
-                        Ok(()) => {}
-                        Err(error) => {
-                            tracing::error!(
-                                error = %error,
-                                retry = error.retry().as_str(),
-                                event_name = trigger.event_name.as_deref(),
-                                event_id = trigger.event_id.as_deref(),
-                                "evaluation failed"
-                            );
-                            // A transient failure wins: the invocation must be retried.
-                            if failure.as_ref().is_none_or(|f| f.retry != Retry::Retryable) {
-                                failure = Some(error.into());
-                            }
+                    if let Err(error) = done {
+                        tracing::error!(
+                            error = %error,
+                            retry = error.retry().as_str(),
+                            event_name = trigger.event_name.as_deref(),
+                            event_id = trigger.event_id.as_deref(),
+                            "evaluation failed"
+                        );
+                        // A transient failure wins: the invocation must be retried.
+                        if failure.as_ref().is_none_or(|f| f.retry != Retry::Retryable) {
+                            failure = Some(error.into());
                         }
                     }
                 }

@@ -8,11 +8,11 @@
 //!   per account/region to the work queue (`REACHGUARD_SWEEP_QUEUE_URL`), ten per
 //!   `SendMessageBatch`. No evaluation happens here, so the schedule's invocation stays short
 //!   however large the organisation is.
-//! - **Worker** (an SQS batch from that queue): evaluates each item's whole account/region through
-//!   [`Guard::evaluate`], at most `REACHGUARD_SWEEP_CONCURRENCY` at once. One item's failure
-//!   never stops the others: failed items are returned as the batch's item failures (SQS
-//!   redelivers them, then moves them to the dead-letter queue), and a summary is logged. The
-//!   event functions send items too (`reachguard_pipeline::deferral`): a whole account/region
+//! - **Worker** (an SQS batch from that queue): evaluates each item's whole account/region (or
+//!   the VPCs it names) through [`Guard::evaluate_recheck`], at most
+//!   `REACHGUARD_SWEEP_CONCURRENCY` at once. One item's failure never stops the others: failed
+//!   items are returned as the batch's item failures (SQS redelivers them, then moves them to the
+//!   dead-letter queue), and a summary is logged. The event functions send items too (`reachguard_pipeline::deferral`): a whole account/region
 //!   an event asked for, and the VPCs to re-evaluate once unsettled resources have settled.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
