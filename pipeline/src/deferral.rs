@@ -79,7 +79,8 @@ impl Guard {
     /// The findings of an evaluation of `snapshot` to report: without a queue, or when nothing
     /// is unsettled, or after [`MAX_RECHECKS`] re-evaluations, all of them; else those that do
     /// not depend only on unsettled resources, and one re-evaluation of their VPCs is scheduled
-    /// [`RECHECK_DELAY_SECS`] later (`recheck`: how many came before this evaluation).
+    /// [`RECHECK_DELAY_SECS`] later. `item` describes this evaluation as a work item (account,
+    /// region, trigger, and `recheck`: the re-evaluations before it); the next one follows it.
     pub(crate) async fn settle(
         &self,
         item: WorkItem,
