@@ -10,14 +10,16 @@
 //! the invocation succeeds) and failures worth a retry ([`EvaluationError`], which fails the
 //! invocation). What a finding is, is the engine's; which transitions to announce, the
 //! lifecycle's; what to remediate, the core's `remediation`; how a resource is read or changed,
-//! the adapters'. Remediation with the state table's attempt limits is [`crate::remediation`].
+//! the adapters'. Remediation with the state table's attempt limits is [`crate::remediation`];
+//! what is handed to the sweep's work queue instead of evaluated inline is [`crate::deferral`].
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use reachguard_shared::account::is_account_id;
+use reachguard_shared::aws::queue::WorkItem;
 use reachguard_shared::aws::state::Claim;
 use reachguard_shared::aws::{
-    Accounts, AdapterError, Collector, Notifier, Scope, SdkConfig, StateTable,
+    Accounts, AdapterError, Collector, Notifier, Scope, SdkConfig, StateTable, WorkQueue,
 };
 use reachguard_shared::evaluate::evaluate_with;
 use reachguard_shared::finding::Finding;
@@ -66,6 +68,9 @@ pub struct Handled {
     pub ignored: Vec<String>,
     /// The evaluations done.
     pub evaluated: Vec<Evaluated>,
+    /// The evaluations handed to the sweep's work queue (whole accounts/regions).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deferred: Vec<WorkItem>,
     /// Why the input was rejected, when it holds no event (the invocation still succeeds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected: Option<String>,
@@ -75,9 +80,11 @@ pub struct Handled {
 #[derive(Debug)]
 pub struct Guard {
     pub(crate) settings: Settings,
-    accounts: Accounts,
+    pub(crate) accounts: Accounts,
     notifier: Notifier,
     pub(crate) state: Option<StateTable>,
+    /// The sweep's work queue, when configured ([`crate::deferral`]).
+    pub(crate) queue: Option<WorkQueue>,
     loop_guard: LoopGuard,
 }
 
@@ -95,6 +102,10 @@ impl Guard {
             state.check().await?;
         }
         let notifier = Notifier::new(&home, &settings.topic_arn);
+        let queue = settings
+            .sweep_queue_url
+            .as_ref()
+            .map(|url| WorkQueue::new(&home, url));
         let accounts = Accounts::new(home, settings.member_role.clone());
         let own_role = accounts.identity().await?.arn.clone();
         let loop_guard = LoopGuard::from_settings(
@@ -107,11 +118,13 @@ impl Guard {
             mode = %settings.policy.mode,
             member_role = settings.member_role.as_ref().map(|r| r.name.as_str()),
             state_table = settings.state_table.as_deref(),
+            sweep_queue = settings.sweep_queue_url.as_deref(),
             "reachguard guard ready"
         );
         Ok(Guard {
             notifier,
             state,
+            queue,
             accounts,
             loop_guard,
             settings,
@@ -154,24 +167,32 @@ impl Guard {
                     scope,
                 } => {
                     let target = AccountRegion { account, region };
+                    let regional = self.regional_queue(&scope, &event_name);
                     let trigger = Trigger {
                         event_name: Some(event_name),
                         event_id,
                     };
-                    match self.evaluate(&target, &scope, &trigger).await {
-                        Ok(done) => outcome.evaluated.push(done),
-                        Err(error) => {
-                            tracing::error!(
-                                error = %error,
-                                retry = error.retry().as_str(),
-                                event_name = trigger.event_name.as_deref(),
-                                event_id = trigger.event_id.as_deref(),
-                                "evaluation failed"
-                            );
-                            // A transient failure wins: the invocation must be retried.
-                            if failure.as_ref().is_none_or(|f| f.retry != Retry::Retryable) {
-                                failure = Some(error.into());
-                            }
+                    let done = match regional {
+                        Some(queue) => self
+                            .defer_region(queue, &target, &trigger)
+                            .await
+                            .map(|item| outcome.deferred.push(item)),
+                        None => self
+                            .evaluate(&target, &scope, &trigger)
+                            .await
+                            .map(|done| outcome.evaluated.push(done)),
+                    };
+                    if let Err(error) = done {
+                        tracing::error!(
+                            error = %error,
+                            retry = error.retry().as_str(),
+                            event_name = trigger.event_name.as_deref(),
+                            event_id = trigger.event_id.as_deref(),
+                            "evaluation failed"
+                        );
+                        // A transient failure wins: the invocation must be retried.
+                        if failure.as_ref().is_none_or(|f| f.retry != Retry::Retryable) {
+                            failure = Some(error.into());
                         }
                     }
                 }
@@ -185,11 +206,25 @@ impl Guard {
 
     /// Evaluates `scope` in `target`'s account and region, remediates per mode and publishes one
     /// message per VPC with transitions. Nothing is published unless everything before it worked.
+    /// Findings that depend only on unsettled resources are held back and their VPCs evaluated
+    /// again later ([`crate::deferral`]).
     pub async fn evaluate(
         &self,
         target: &AccountRegion,
         scope: &Scope,
         trigger: &Trigger,
+    ) -> Result<Evaluated, EvaluationError> {
+        self.evaluate_recheck(target, scope, trigger, 0).await
+    }
+
+    /// [`Guard::evaluate`] as the `recheck`-th re-evaluation of unsettled resources (a
+    /// [`WorkItem`]'s `recheck`).
+    pub async fn evaluate_recheck(
+        &self,
+        target: &AccountRegion,
+        scope: &Scope,
+        trigger: &Trigger,
+        recheck: u32,
     ) -> Result<Evaluated, EvaluationError> {
         let started = Instant::now();
         let home = self.accounts.home_account().await?.to_owned();
@@ -212,7 +247,21 @@ impl Guard {
             tracing::warn!(account = %account, region = %region, "{warning}");
         }
         let topology = Topology::from_snapshot(&collection.snapshot)?;
-        let (report, suppressed) = evaluate_with(&topology, self.settings.evaluation);
+        let (mut report, suppressed) = evaluate_with(&topology, self.settings.evaluation);
+        let this = WorkItem {
+            account: account.clone(),
+            region: region.clone(),
+            trigger: Some(trigger.clone()).filter(|t| *t != Trigger::default()),
+            recheck,
+            ..WorkItem::default()
+        };
+        report.findings = self
+            .settle(
+                this,
+                &collection.snapshot,
+                std::mem::take(&mut report.findings),
+            )
+            .await?;
         let evaluated = EvaluatedScope {
             account: account.clone(),
             region: region.clone(),

@@ -7,11 +7,14 @@
 //! - [`guard`]: event → intake decisions → collection → evaluation → lifecycle → remediation →
 //!   one SNS message per VPC ([`Guard`]);
 //! - [`remediation`]: remediation inside the guard, with the state table's attempt limits;
+//! - [`deferral`]: evaluations handed to the sweep's work queue (whole regions, and VPCs with
+//!   unsettled resources, later);
 //! - [`scan`]: collect + evaluate, and a remediation run, for the CLI;
 //! - [`error`], [`failure`]: why an evaluation failed, and whether a retry can help;
 //! - `lambda` (feature `lambda`): the Lambda runtime glue.
 #![warn(missing_docs)]
 
+pub mod deferral;
 pub mod error;
 pub mod failure;
 pub mod guard;

@@ -129,6 +129,9 @@ pub struct Settings {
     pub topic_arn: String,
     /// `REACHGUARD_STATE_TABLE` (unset: no lifecycle, every finding is sent).
     pub state_table: Option<String>,
+    /// `REACHGUARD_SWEEP_QUEUE_URL` (unset: every evaluation inline and at once; see
+    /// [`crate::deferral`]).
+    pub sweep_queue_url: Option<String>,
     /// `REACHGUARD_MEMBER_ROLE` and `REACHGUARD_EXTERNAL_ID` (unset: own account only).
     pub member_role: Option<MemberRole>,
     /// `REACHGUARD_IGNORE_PRINCIPALS`, as configured.
@@ -165,6 +168,7 @@ impl Settings {
             },
             topic_arn: env.required("REACHGUARD_TOPIC_ARN")?,
             state_table: env.optional("REACHGUARD_STATE_TABLE"),
+            sweep_queue_url: env.optional("REACHGUARD_SWEEP_QUEUE_URL"),
             member_role,
             ignore_principals: env.optional("REACHGUARD_IGNORE_PRINCIPALS"),
             reminder_hours: env.parsed("REACHGUARD_REMINDER_HOURS", DEFAULT_REMINDER_HOURS)?,
@@ -259,6 +263,7 @@ mod tests {
         assert_eq!(s.attempts_per_day, 3);
         assert_eq!(s.evaluation, EvaluationSettings::default());
         assert_eq!(s.member_role, None);
+        assert_eq!(s.sweep_queue_url, None);
 
         let missing = Settings::from_env(&env(&[])).unwrap_err();
         assert_eq!(
@@ -291,6 +296,7 @@ mod tests {
             ("REACHGUARD_TOPIC_ARN", "arn:t"),
             ("REACHGUARD_MODE", "dry-run"),
             ("REACHGUARD_STATE_TABLE", "state"),
+            ("REACHGUARD_SWEEP_QUEUE_URL", "https://sqs/q"),
             ("REACHGUARD_MEMBER_ROLE", "rg-member"),
             ("REACHGUARD_EXTERNAL_ID", "x-1"),
             (
@@ -308,6 +314,7 @@ mod tests {
         .expect("settings");
         assert_eq!(s.policy.mode, Mode::DryRun);
         assert_eq!(s.state_table.as_deref(), Some("state"));
+        assert_eq!(s.sweep_queue_url.as_deref(), Some("https://sqs/q"));
         assert_eq!(
             s.member_role,
             Some(MemberRole {

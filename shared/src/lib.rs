@@ -16,6 +16,8 @@
 //! - [`map`], [`report`]: the per-VPC connectivity map (SVG, DOT, Mermaid) and the HTML report;
 //! - [`nat_metrics`], [`settings`]: CloudWatch figures of NAT gateways, what they cost, and the
 //!   thresholds and rates of the measured `nat-*` rules;
+//! - [`settling`]: NAT gateways and endpoints caught mid-transition (`pending`, `deleting`), and
+//!   the findings that exist only because of them;
 //! - [`intake`]: what an EC2/ECS API event means for re-evaluation;
 //! - [`whatif`]: the findings a change or a Terraform plan would open and resolve;
 //! - `aws` (feature `aws`): the SDK adapters that collect, notify, remediate and keep state —
@@ -52,6 +54,7 @@ pub mod rule_id;
 pub mod rules;
 pub mod schema;
 pub mod settings;
+pub mod settling;
 pub mod snapshot;
 pub mod tags;
 #[cfg(test)]

@@ -1,6 +1,10 @@
 //! A loopback HTTP proxy in front of moto that injects faults: a burst of throttling and 503
-//! answers, and an operation that is always denied. It counts requests per operation. It speaks just enough HTTP/1.1 for the SDK
-//! (`Content-Length` bodies, keep-alive) and forwards everything else to moto unchanged.
+//! answers, and an operation that is always denied. It counts requests per operation and keeps
+//! their bodies. It can also show resources in a state moto never reports: the NAT gateways and
+//! VPC endpoints named in [`Plan::pending`] read `pending` in `DescribeNatGateways` and
+//! `DescribeVpcEndpoints` answers (moto creates them `available` at once). It speaks just enough
+//! HTTP/1.1 for the SDK (`Content-Length` bodies, keep-alive) and forwards everything else to
+//! moto unchanged.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +24,9 @@ pub struct Plan {
     /// Requests for this operation (`Action=` or `X-Amz-Target`) always fail with an
     /// authorisation error: a permanent failure.
     pub deny: Option<String>,
+    /// NAT gateway and VPC endpoint ids whose `<state>` reads `pending` in the answers to
+    /// `DescribeNatGateways` and `DescribeVpcEndpoints`, whatever moto says.
+    pub pending: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -27,6 +34,7 @@ struct Counters {
     requests: AtomicUsize,
     faults: AtomicUsize,
     by_operation: Mutex<BTreeMap<String, usize>>,
+    bodies: Mutex<BTreeMap<String, Vec<String>>>,
 }
 
 /// A running proxy; stopped when dropped.
@@ -78,6 +86,14 @@ impl FaultProxy {
             .map_or(0, |ops| ops.get(operation).copied().unwrap_or(0))
     }
 
+    /// The bodies of the requests received for one operation, in order.
+    pub fn bodies_for(&self, operation: &str) -> Vec<String> {
+        self.counters.bodies.lock().map_or_else(
+            |_| Vec::new(),
+            |b| b.get(operation).cloned().unwrap_or_default(),
+        )
+    }
+
     /// Requests answered with a fault.
     pub fn faults(&self) -> usize {
         self.counters.faults.load(Ordering::SeqCst)
@@ -107,6 +123,10 @@ async fn serve(
         if let (Some(op), Ok(mut ops)) = (&operation, counters.by_operation.lock()) {
             *ops.entry(op.clone()).or_default() += 1;
         }
+        if let (Some(op), Ok(mut bodies)) = (&operation, counters.bodies.lock()) {
+            let text = String::from_utf8_lossy(&body).into_owned();
+            bodies.entry(op.clone()).or_default().push(text);
+        }
         let fault = if plan
             .deny
             .as_deref()
@@ -128,7 +148,14 @@ async fn serve(
                 conn.write_all(response.as_bytes()).await?;
             }
             None => {
-                let response = forward(upstream, &head, &body).await?;
+                let mut response = forward(upstream, &head, &body).await?;
+                if matches!(
+                    operation.as_deref(),
+                    Some("DescribeNatGateways" | "DescribeVpcEndpoints")
+                ) && !plan.pending.is_empty()
+                {
+                    response = with_pending_states(&response, &plan.pending);
+                }
                 conn.write_all(&response).await?;
                 // moto answers `Connection: close`; the client reconnects for the next request.
                 return Ok(());
@@ -201,6 +228,49 @@ async fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<Vec
     let mut response = Vec::new();
     up.read_to_end(&mut response).await?;
     Ok(response)
+}
+
+/// `response` (an EC2 XML answer) with the `<state>` of each resource in `ids` set to
+/// `pending`: the first `<state>` after the element holding the id, within the same item (in
+/// EC2's shapes a NAT gateway's or endpoint's state follows its id), and `Content-Length` set to
+/// the new body's length.
+fn with_pending_states(response: &[u8], ids: &[String]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(response);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return response.to_vec();
+    };
+    let mut body = body.to_owned();
+    for id in ids {
+        let mut from = 0;
+        while let Some(at) = body[from..].find(&format!(">{id}</")).map(|i| from + i) {
+            from = at + id.len();
+            let rest = &body[from..];
+            let Some(open) = rest.find("<state>") else {
+                break;
+            };
+            let item_ends = ["<item>", "</item>"]
+                .iter()
+                .filter_map(|tag| rest.find(tag))
+                .min()
+                .unwrap_or(usize::MAX);
+            let Some(close) = rest.find("</state>").filter(|_| open < item_ends) else {
+                continue;
+            };
+            let range = from + open + "<state>".len()..from + close;
+            body.replace_range(range, "pending");
+        }
+    }
+    let head: String = head
+        .split("\r\n")
+        .map(|line| match line.split_once(':') {
+            Some((name, _)) if name.eq_ignore_ascii_case("content-length") => {
+                format!("{name}: {}", body.len())
+            }
+            _ => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    format!("{head}\r\n\r\n{body}").into_bytes()
 }
 
 fn respond(status: &str, content_type: &str, body: &str) -> String {
@@ -290,5 +360,31 @@ fn denied(protocol: Protocol) -> String {
             "AccessDenied",
             "User is not authorized to perform this operation",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_named_resources_read_pending() {
+        let body = "<r><natGatewaySet><item><natGatewayAddressSet><item><status>ok</status>\
+                    </item></natGatewayAddressSet><natGatewayId>nat-1</natGatewayId>\
+                    <state>available</state></item><item><natGatewayId>nat-2</natGatewayId>\
+                    <state>available</state></item></natGatewaySet></r>";
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let rewritten = String::from_utf8(with_pending_states(
+            response.as_bytes(),
+            &["nat-1".to_owned()],
+        ))
+        .expect("utf-8");
+        let (head, new_body) = rewritten.split_once("\r\n\r\n").expect("head");
+        assert!(new_body.contains("nat-1</natGatewayId><state>pending</state>"));
+        assert!(new_body.contains("nat-2</natGatewayId><state>available</state>"));
+        assert!(head.ends_with(&format!("Content-Length: {}", new_body.len())));
     }
 }

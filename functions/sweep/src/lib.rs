@@ -8,20 +8,20 @@
 //!   per account/region to the work queue (`REACHGUARD_SWEEP_QUEUE_URL`), ten per
 //!   `SendMessageBatch`. No evaluation happens here, so the schedule's invocation stays short
 //!   however large the organisation is.
-//! - **Worker** (an SQS batch from that queue): evaluates each item's whole account/region through
-//!   [`Guard::evaluate`], at most `REACHGUARD_SWEEP_CONCURRENCY` at once. One item's failure
-//!   never stops the others: failed items are returned as the batch's item failures (SQS
-//!   redelivers them, then moves them to the dead-letter queue), and a summary is logged.
+//! - **Worker** (an SQS batch from that queue): evaluates each item's whole account/region (or
+//!   the VPCs it names) through [`Guard::evaluate_recheck`], at most
+//!   `REACHGUARD_SWEEP_CONCURRENCY` at once. One item's failure never stops the others: failed
+//!   items are returned as the batch's item failures (SQS redelivers them, then moves them to the
+//!   dead-letter queue), and a summary is logged. The event functions send items too (`reachguard_pipeline::deferral`): a whole account/region
+//!   an event asked for, and the VPCs to re-evaluate once unsettled resources have settled.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use futures::stream::{self, StreamExt};
 use reachguard_pipeline::{AccountRegion, ConfigError, Env, Failure, Guard, Retry};
 use reachguard_shared::account::is_account_id;
+pub use reachguard_shared::aws::queue::WorkItem;
 use reachguard_shared::aws::{Organization, SdkConfig, WorkQueue};
-use reachguard_shared::intake::Scope;
-use reachguard_shared::notification::Trigger;
 use reachguard_shared::text::truncate;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The sweep's own configuration (the guard's is [`reachguard_shared::aws::guard::Settings`]).
@@ -67,18 +67,6 @@ impl Config {
             concurrency,
         })
     }
-}
-
-/// One unit of sweep work: a whole account/region. The body of a work-queue message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WorkItem {
-    /// Account id.
-    pub account: String,
-    /// Region.
-    pub region: String,
-    /// The scheduled event's id, to tie a sweep's items together in the logs.
-    #[serde(default)]
-    pub sweep: Option<String>,
 }
 
 /// What the sweep needs, built once per cold start.
@@ -151,6 +139,7 @@ pub async fn fan_out(sweep: &Sweep, sweep_id: Option<String>) -> Result<usize, F
                 account: account.clone(),
                 region: region.clone(),
                 sweep: sweep_id.clone(),
+                ..WorkItem::default()
             })
         })
         .collect();
@@ -265,9 +254,10 @@ async fn work_item(sweep: &Sweep, body: Option<&str>) -> ItemResult {
         account: Some(item.account.clone()),
         region: Some(item.region.clone()),
     };
+    let trigger = item.trigger.clone().unwrap_or_default();
     match sweep
         .guard
-        .evaluate(&target, &Scope::account_region(), &Trigger::default())
+        .evaluate_recheck(&target, &item.scope(), &trigger, item.recheck)
         .await
     {
         Ok(done) => ItemResult::Done {
@@ -335,6 +325,7 @@ mod tests {
             account: "111122223333".into(),
             region: "eu-west-1".into(),
             sweep: Some("e-1".into()),
+            ..WorkItem::default()
         };
         let text = serde_json::to_string(&item).expect("json");
         assert_eq!(serde_json::from_str::<WorkItem>(&text).expect("item"), item);

@@ -117,6 +117,12 @@ impl ResourceKind {
     }
 }
 
+/// Calls that delete the resource they name, after which `Describe*` no longer returns it.
+const DELETED_AT_ONCE: [(&str, ResourceKind); 2] = [
+    ("DeleteRouteTable", ResourceKind::RouteTable),
+    ("DeleteInternetGateway", ResourceKind::InternetGateway),
+];
+
 impl Scope {
     /// The scope of the sweep: everything in the account and region.
     pub fn account_region() -> Self {
@@ -133,7 +139,11 @@ impl Scope {
 
     /// Adds a network resource id of a known kind.
     pub fn insert(&mut self, kind: ResourceKind, id: &str) {
-        let ids = match kind {
+        self.ids_mut(kind).insert(id.to_owned());
+    }
+
+    fn ids_mut(&mut self, kind: ResourceKind) -> &mut BTreeSet<String> {
+        match kind {
             ResourceKind::Vpc => &mut self.vpcs,
             ResourceKind::Subnet => &mut self.subnets,
             ResourceKind::RouteTable => &mut self.route_tables,
@@ -142,8 +152,23 @@ impl Scope {
             ResourceKind::InternetGateway => &mut self.internet_gateways,
             ResourceKind::SecurityGroup => &mut self.security_groups,
             ResourceKind::NetworkAcl => &mut self.network_acls,
-        };
-        ids.insert(id.to_owned());
+        }
+    }
+
+    /// Whether re-evaluating this scope of an `event_name` call means the whole account/region:
+    /// it asks for it (`account_region`: the event named nothing narrower, as
+    /// `DisassociateRouteTable`), or all it names is what the call deleted and AWS stops
+    /// describing at once (a deleted route table or internet gateway), so no VPC can be found for
+    /// it and the collection falls back to every VPC hosting a service. Deleted endpoints and
+    /// NAT gateways stay describable for a while, so their VPC is found.
+    pub fn is_regional(&self, event_name: &str) -> bool {
+        let mut narrowing = self.clone();
+        for (deleter, kind) in DELETED_AT_ONCE {
+            if event_name == deleter {
+                narrowing.ids_mut(kind).clear();
+            }
+        }
+        narrowing.account_region || narrowing.is_empty()
     }
 
     /// Adds every network resource id named in `value` (see the module documentation).
@@ -259,6 +284,77 @@ mod tests {
             "subnets": ["subnet-1", "..."], "securityGroups": ["sg-1"]}}}));
         assert_eq!(scope.subnets, BTreeSet::from(["subnet-1".into()]));
         assert_eq!(scope.security_groups, BTreeSet::from(["sg-1".into()]));
+    }
+
+    #[test]
+    fn regional_scopes() {
+        let named = |kind, id: &str| {
+            let mut scope = Scope::default();
+            scope.insert(kind, id);
+            scope
+        };
+        let mut route_table_and_vpc = named(ResourceKind::RouteTable, "rtb-1");
+        route_table_and_vpc.insert(ResourceKind::Vpc, "vpc-1");
+        // (case, event, scope, regional)
+        let cases = [
+            (
+                "names nothing narrower",
+                "DisassociateRouteTable",
+                Scope::account_region(),
+                true,
+            ),
+            (
+                "names nothing at all",
+                "CreateRoute",
+                Scope::default(),
+                true,
+            ),
+            (
+                "a deleted route table is gone",
+                "DeleteRouteTable",
+                named(ResourceKind::RouteTable, "rtb-1"),
+                true,
+            ),
+            (
+                "a deleted internet gateway is gone",
+                "DeleteInternetGateway",
+                named(ResourceKind::InternetGateway, "igw-1"),
+                true,
+            ),
+            (
+                "the VPC beside the deleted table narrows it",
+                "DeleteRouteTable",
+                route_table_and_vpc,
+                false,
+            ),
+            (
+                "a changed route table is found",
+                "CreateRoute",
+                named(ResourceKind::RouteTable, "rtb-1"),
+                false,
+            ),
+            (
+                "a detached internet gateway is found",
+                "DetachInternetGateway",
+                named(ResourceKind::InternetGateway, "igw-1"),
+                false,
+            ),
+            (
+                "deleted endpoints stay describable",
+                "DeleteVpcEndpoints",
+                named(ResourceKind::Endpoint, "vpce-1"),
+                false,
+            ),
+            (
+                "deleted NAT gateways stay describable",
+                "DeleteNatGateway",
+                named(ResourceKind::NatGateway, "nat-1"),
+                false,
+            ),
+        ];
+        for (case, event, scope, regional) in cases {
+            assert_eq!(scope.is_regional(event), regional, "{case}");
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use reachguard_tests::{Account, REGION, inventory, seed};
 use serde_json::{Value, json};
 
 /// The function's environment: the account's credentials and moto endpoint, the topic, the mode.
-fn env(account: &Account, topic: &Topic, mode: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn env(account: &Account, topic: &Topic, mode: &str) -> Vec<(&'static str, String)> {
     let mut env = account.cli_env();
     env.push(("REACHGUARD_TOPIC_ARN", topic.arn.clone()));
     env.push(("REACHGUARD_MODE", mode.to_owned()));
@@ -20,7 +20,7 @@ fn env(account: &Account, topic: &Topic, mode: &str) -> Vec<(&'static str, Strin
 }
 
 /// A CloudTrail record in its EventBridge envelope, as EventBridge delivers it.
-fn api_call(
+pub(crate) fn api_call(
     account: &str,
     service: &str,
     event_name: &str,
@@ -75,7 +75,7 @@ fn api_call(
 }
 
 /// The raw-delivery notifications in `topic`'s queue: (message attributes, notification JSON).
-async fn notifications(account: &Account, topic: &Topic) -> Vec<(Value, Value)> {
+pub(crate) async fn notifications(account: &Account, topic: &Topic) -> Vec<(Value, Value)> {
     drain(account, &topic.raw_queue)
         .await
         .iter()
@@ -92,7 +92,7 @@ async fn notifications(account: &Account, topic: &Topic) -> Vec<(Value, Value)> 
         .collect()
 }
 
-fn strings(array_attribute: &Value) -> Vec<String> {
+pub(crate) fn strings(array_attribute: &Value) -> Vec<String> {
     serde_json::from_str(array_attribute.as_str().expect("String.Array")).expect("JSON array")
 }
 
@@ -455,6 +455,7 @@ async fn a_permanent_aws_failure_fails_the_invocation_as_non_retryable() {
         Plan {
             burst: 0,
             deny: Some("DescribeRouteTables".into()),
+            ..Plan::default()
         },
     )
     .await;

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod collect;
+mod deferral;
 mod faults;
 mod lambdas;
 mod lifecycle;
