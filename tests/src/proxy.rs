@@ -1,6 +1,8 @@
 //! A loopback HTTP proxy in front of moto that injects faults: a burst of throttling and 503
-//! answers, and an operation that is always denied. It counts requests per operation. It speaks just enough HTTP/1.1 for the SDK
-//! (`Content-Length` bodies, keep-alive) and forwards everything else to moto unchanged.
+//! answers, and an operation that is always denied. It counts requests per operation and keeps
+//! every request with moto's answer ([`FaultProxy::exchanges`]: what `journal` reads). It speaks
+//! just enough HTTP/1.1 for the SDK (`Content-Length` bodies, keep-alive) and forwards everything
+//! else to moto unchanged.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,6 +29,19 @@ struct Counters {
     requests: AtomicUsize,
     faults: AtomicUsize,
     by_operation: Mutex<BTreeMap<String, usize>>,
+    exchanges: Mutex<Vec<Exchange>>,
+}
+
+/// One request as the SDK sent it, with moto's raw answer (`None` when the proxy answered with a
+/// fault).
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The request line and headers.
+    pub head: String,
+    /// The request body.
+    pub body: Vec<u8>,
+    /// The HTTP response moto sent back.
+    pub response: Option<Vec<u8>>,
 }
 
 /// A running proxy; stopped when dropped.
@@ -82,6 +97,15 @@ impl FaultProxy {
     pub fn faults(&self) -> usize {
         self.counters.faults.load(Ordering::SeqCst)
     }
+
+    /// Every request so far, in the order they arrived, with moto's answers.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.counters
+            .exchanges
+            .lock()
+            .map(|e| e.clone())
+            .unwrap_or_default()
+    }
 }
 
 impl Drop for FaultProxy {
@@ -122,13 +146,24 @@ async fn serve(
         } else {
             None
         };
+        let record = |response: Option<&[u8]>| {
+            if let Ok(mut exchanges) = counters.exchanges.lock() {
+                exchanges.push(Exchange {
+                    head: head.clone(),
+                    body: body.clone(),
+                    response: response.map(<[u8]>::to_vec),
+                });
+            }
+        };
         match fault {
             Some(response) => {
                 counters.faults.fetch_add(1, Ordering::SeqCst);
+                record(None);
                 conn.write_all(response.as_bytes()).await?;
             }
             None => {
                 let response = forward(upstream, &head, &body).await?;
+                record(Some(&response));
                 conn.write_all(&response).await?;
                 // moto answers `Connection: close`; the client reconnects for the next request.
                 return Ok(());
@@ -176,7 +211,7 @@ async fn read_request(
 
 /// `DescribeVpcs` from `Action=DescribeVpcs&…`, `ListClusters` from
 /// `X-Amz-Target: AmazonEC2ContainerServiceV20141113.ListClusters`.
-fn operation(head: &str, body: &[u8]) -> Option<String> {
+pub fn operation(head: &str, body: &[u8]) -> Option<String> {
     let target = head.lines().find_map(|l| {
         let (name, value) = l.split_once(':')?;
         name.eq_ignore_ascii_case("x-amz-target")

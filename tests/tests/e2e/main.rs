@@ -5,6 +5,7 @@
 mod accounts;
 mod collect;
 mod faults;
+mod iam;
 mod lambdas;
 mod lifecycle;
 mod notify;
