@@ -365,6 +365,71 @@ fn check_call(
     })
 }
 
+/// Applies every remediation action once in `target`, from `home`'s functions (the member role
+/// when `target` is another account), one journal per action.
+async fn every_action(home: &Account, target: &Account, segments: &mut Vec<Segment>) {
+    let s = seed::broken(target).await;
+    let bare = seed::security_group(target, &s.vpc, "bare", None).await;
+    let sg = seed::security_group(target, &s.vpc, "sts-endpoint", Some(&s.cidr)).await;
+    let sts = seed::interface_endpoint(target, &s.vpc, "sts", &s.subnets, &sg, false).await;
+    let mut actions = vec![
+        Action::CreateGatewayEndpoint {
+            vpc: s.vpc.clone(),
+            service_name: format!("com.amazonaws.{REGION}.dynamodb"),
+            route_tables: vec![s.route_table.clone()],
+        },
+        Action::AssociateGatewayEndpoint {
+            endpoint: s.endpoints["s3"].clone(),
+            route_table: s.route_table.clone(),
+        },
+        Action::CreateInterfaceEndpoint {
+            vpc: s.vpc.clone(),
+            service_name: format!("com.amazonaws.{REGION}.secretsmanager"),
+            subnets: vec![s.subnets[0].clone()],
+            allow_https_from: s.cidr.clone(),
+        },
+        Action::AllowHttpsFromVpc {
+            security_group: bare,
+            cidr: s.cidr.clone(),
+        },
+        Action::EnablePrivateDns { endpoint: sts },
+    ];
+    let mut step = 0;
+    while let Some(action) = actions.get(step).cloned() {
+        step += 1;
+        let proxy = FaultProxy::start(moto_url(), Plan::default()).await;
+        let accounts = Accounts::new(
+            ClientSettings::default().apply(&home.through(&proxy.url).await),
+            Some(MemberRole {
+                name: MEMBER_ROLE.into(),
+                external_id: Some(EXTERNAL_ID.into()),
+                max_mode: Mode::Remediate,
+            }),
+        );
+        let config = accounts.config_for(&target.id).await.expect("config");
+        let outcome = Remediator::new(&config)
+            .apply(&action, &["iam".to_owned()])
+            .await
+            .expect("apply");
+        assert!(
+            matches!(outcome, reachguard_shared::remediation::Outcome::Applied(_)),
+            "{action:?}: {outcome:?}"
+        );
+        if let Action::CreateInterfaceEndpoint { .. } = action {
+            let created = seed::endpoints_for(target, &s.vpc, "secretsmanager").await;
+            actions.push(Action::AddEndpointSubnet {
+                endpoint: created[0].vpc_endpoint_id().expect("id").to_owned(),
+                subnet: s.subnets[1].clone(),
+            });
+        }
+        segments.push(Segment {
+            roles: &["EventsRole", "SweepRole"],
+            actions: vec![action.name()],
+            journal: Journal::of(&proxy),
+        });
+    }
+}
+
 /// Runs the code against moto through proxies, one journal per role and action.
 async fn record() -> Recorded {
     let home = Account::new().await;
@@ -439,71 +504,11 @@ async fn record() -> Recorded {
         journal: Journal::of(&proxy),
     });
 
-    // Every remediation action once, in another member account, through the member role.
+    // Every remediation action once in a member account (through the member role) and once in
+    // the central account itself (with the function's own role).
     let member = Account::new().await;
-    let s = seed::broken(&member).await;
-    let bare = seed::security_group(&member, &s.vpc, "bare", None).await;
-    let sg = seed::security_group(&member, &s.vpc, "sts-endpoint", Some(&s.cidr)).await;
-    let sts = seed::interface_endpoint(&member, &s.vpc, "sts", &s.subnets, &sg, false).await;
-    let mut actions = vec![
-        Action::CreateGatewayEndpoint {
-            vpc: s.vpc.clone(),
-            service_name: format!("com.amazonaws.{REGION}.dynamodb"),
-            route_tables: vec![s.route_table.clone()],
-        },
-        Action::AssociateGatewayEndpoint {
-            endpoint: s.endpoints["s3"].clone(),
-            route_table: s.route_table.clone(),
-        },
-        Action::CreateInterfaceEndpoint {
-            vpc: s.vpc.clone(),
-            service_name: format!("com.amazonaws.{REGION}.secretsmanager"),
-            subnets: vec![s.subnets[0].clone()],
-            allow_https_from: s.cidr.clone(),
-        },
-        Action::AllowHttpsFromVpc {
-            security_group: bare,
-            cidr: s.cidr.clone(),
-        },
-        Action::EnablePrivateDns { endpoint: sts },
-    ];
-    let mut step = 0;
-    while let Some(action) = actions.get(step).cloned() {
-        step += 1;
-        let proxy = FaultProxy::start(moto_url(), Plan::default()).await;
-        let accounts = Accounts::new(
-            ClientSettings::default().apply(&home.through(&proxy.url).await),
-            Some(MemberRole {
-                name: MEMBER_ROLE.into(),
-                external_id: Some(EXTERNAL_ID.into()),
-                max_mode: Mode::Remediate,
-            }),
-        );
-        let config = accounts
-            .config_for(&member.id)
-            .await
-            .expect("member config");
-        let outcome = Remediator::new(&config)
-            .apply(&action, &["iam".to_owned()])
-            .await
-            .expect("apply");
-        assert!(
-            matches!(outcome, reachguard_shared::remediation::Outcome::Applied(_)),
-            "{action:?}: {outcome:?}"
-        );
-        if let Action::CreateInterfaceEndpoint { .. } = action {
-            let created = seed::endpoints_for(&member, &s.vpc, "secretsmanager").await;
-            actions.push(Action::AddEndpointSubnet {
-                endpoint: created[0].vpc_endpoint_id().expect("id").to_owned(),
-                subnet: s.subnets[1].clone(),
-            });
-        }
-        segments.push(Segment {
-            roles: &["EventsRole", "SweepRole"],
-            actions: vec![action.name()],
-            journal: Journal::of(&proxy),
-        });
-    }
+    every_action(&home, &member, &mut segments).await;
+    every_action(&home, &home, &mut segments).await;
 
     // The sweep's fan-out: the organisation's accounts, the work queue.
     let proxy = FaultProxy::start(moto_url(), Plan::default()).await;
@@ -537,7 +542,7 @@ async fn record() -> Recorded {
     });
 
     let mut tags = ResourceTags::new();
-    for account in [&guarded, &member] {
+    for account in [&guarded, &member, &home] {
         let out = account
             .ec2()
             .describe_tags()
