@@ -68,6 +68,13 @@ pub struct Session {
     pub access_key: String,
 }
 
+impl Session {
+    /// The account of the assumed role (`arn:aws:iam::<account>:role/…`).
+    pub fn account(&self) -> &str {
+        self.role_arn.split(':').nth(4).unwrap_or_default()
+    }
+}
+
 /// The calls and sessions of one proxy, in order.
 #[derive(Debug, Clone, Default)]
 pub struct Journal {

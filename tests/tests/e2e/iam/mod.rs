@@ -581,23 +581,15 @@ fn attribute<'r>(
     central_role: &str,
 ) -> (Caller<'r>, Vec<Request>, bool) {
     let (caller, account, member) = match journal.session_of(call) {
-        Some(session) => {
-            let account = session
-                .role_arn
-                .split(':')
-                .nth(4)
-                .unwrap_or_default()
-                .to_owned();
-            (
-                Caller {
-                    role_arn: session.role_arn.clone(),
-                    session_tags: session.tags.clone(),
-                    org: &r.org,
-                },
-                account,
-                true,
-            )
-        }
+        Some(session) => (
+            Caller {
+                role_arn: session.role_arn.clone(),
+                session_tags: session.tags.clone(),
+                org: &r.org,
+            },
+            session.account().to_owned(),
+            true,
+        ),
         None => (
             Caller {
                 role_arn: central_role_arn(&r.home.id, central_role),
@@ -625,20 +617,14 @@ fn forbidden(r: &Recorded) -> Vec<Request> {
     let mut out = Vec::new();
     for segment in &r.segments {
         for call in &segment.journal.calls {
-            let Some(member) = segment
-                .journal
-                .session_of(call)
-                .map(|s| s.role_arn.split(':').nth(4).unwrap_or_default().to_owned())
-            else {
+            let Some(session) = segment.journal.session_of(call) else {
                 continue;
             };
-            for request in requests::requests(
-                call,
-                &Target {
-                    account: &member,
-                    tags: &r.tags,
-                },
-            ) {
+            let target = Target {
+                account: session.account(),
+                tags: &r.tags,
+            };
+            for request in requests::requests(call, &target) {
                 let created_by = format!("aws:RequestTag/{}", tags::CREATED_BY);
                 if !request.context.contains_key(&created_by) {
                     continue;
