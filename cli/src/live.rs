@@ -178,8 +178,8 @@ pub struct RemediateArgs {
     fail_on: Severity,
 }
 
-/// Runs `remediate`: scan, decide each planned action (a VPC's `reachguard:mode` tag overrides
-/// the command's mode), apply in `--apply` mode, re-scan, report.
+/// Runs `remediate`: scan, decide each planned action (a VPC's `reachguard:mode` tag may lower
+/// the command's mode, never raise it), apply in `--apply` mode, re-scan, report.
 pub fn remediate(args: RemediateArgs) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
     let policy = RemediationPolicy {
@@ -188,6 +188,7 @@ pub fn remediate(args: RemediateArgs) -> anyhow::Result<ExitCode> {
         } else {
             Mode::DryRun
         },
+        ceiling: None,
         allowed: if args.allow.is_empty() {
             RemediationPolicy::default().allowed
         } else {

@@ -122,7 +122,8 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 /// The configuration of the functions that evaluate (README "The Lambda functions").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    /// `REACHGUARD_MODE` (default `notify`) and `REACHGUARD_ALLOWED_ACTIONS` (default:
+    /// `REACHGUARD_MODE` (default `notify`), `REACHGUARD_MAX_MODE` (the ceiling a VPC's tag may
+    /// raise the mode to; default: the mode) and `REACHGUARD_ALLOWED_ACTIONS` (default:
     /// [`ActionName::DEFAULT_ALLOWED`]).
     pub policy: RemediationPolicy,
     /// `REACHGUARD_TOPIC_ARN` (required).
@@ -132,7 +133,8 @@ pub struct Settings {
     /// `REACHGUARD_SWEEP_QUEUE_URL` (unset: every evaluation inline and at once; see
     /// [`crate::deferral`]).
     pub sweep_queue_url: Option<String>,
-    /// `REACHGUARD_MEMBER_ROLE` and `REACHGUARD_EXTERNAL_ID` (unset: own account only).
+    /// `REACHGUARD_MEMBER_ROLE` and `REACHGUARD_EXTERNAL_ID` (unset: own account only); its
+    /// sessions carry the policy's ceiling.
     pub member_role: Option<MemberRole>,
     /// `REACHGUARD_IGNORE_PRINCIPALS`, as configured.
     pub ignore_principals: Option<String>,
@@ -152,20 +154,26 @@ pub struct Settings {
 impl Settings {
     /// Reads the settings; an error names the variable.
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Settings, ConfigError> {
+        let allowed: Vec<ActionName> = env
+            .list("REACHGUARD_ALLOWED_ACTIONS")?
+            .unwrap_or_else(|| ActionName::DEFAULT_ALLOWED.to_vec());
+        let policy = RemediationPolicy {
+            mode: env.parsed("REACHGUARD_MODE", Mode::Notify)?,
+            ceiling: env
+                .optional("REACHGUARD_MAX_MODE")
+                .map(|_| env.parsed("REACHGUARD_MAX_MODE", Mode::Notify))
+                .transpose()?,
+            allowed: allowed.into_iter().collect(),
+        };
         let member_role = env
             .optional("REACHGUARD_MEMBER_ROLE")
             .map(|name| MemberRole {
                 name,
                 external_id: env.optional("REACHGUARD_EXTERNAL_ID"),
+                max_mode: policy.ceiling(),
             });
-        let allowed: Vec<ActionName> = env
-            .list("REACHGUARD_ALLOWED_ACTIONS")?
-            .unwrap_or_else(|| ActionName::DEFAULT_ALLOWED.to_vec());
         Ok(Settings {
-            policy: RemediationPolicy {
-                mode: env.parsed("REACHGUARD_MODE", Mode::Notify)?,
-                allowed: allowed.into_iter().collect(),
-            },
+            policy,
             topic_arn: env.required("REACHGUARD_TOPIC_ARN")?,
             state_table: env.optional("REACHGUARD_STATE_TABLE"),
             sweep_queue_url: env.optional("REACHGUARD_SWEEP_QUEUE_URL"),
@@ -281,6 +289,15 @@ mod tests {
         );
         let bad = Settings::from_env(&env(&[
             ("REACHGUARD_TOPIC_ARN", "arn:t"),
+            ("REACHGUARD_MAX_MODE", "on"),
+        ]))
+        .unwrap_err();
+        assert!(
+            bad.to_string().starts_with("REACHGUARD_MAX_MODE=\"on\""),
+            "{bad}"
+        );
+        let bad = Settings::from_env(&env(&[
+            ("REACHGUARD_TOPIC_ARN", "arn:t"),
             (
                 "REACHGUARD_ALLOWED_ACTIONS",
                 "enable-private-dns,delete-vpc",
@@ -295,6 +312,7 @@ mod tests {
         let s = Settings::from_env(&env(&[
             ("REACHGUARD_TOPIC_ARN", "arn:t"),
             ("REACHGUARD_MODE", "dry-run"),
+            ("REACHGUARD_MAX_MODE", "remediate"),
             ("REACHGUARD_STATE_TABLE", "state"),
             ("REACHGUARD_SWEEP_QUEUE_URL", "https://sqs/q"),
             ("REACHGUARD_MEMBER_ROLE", "rg-member"),
@@ -313,13 +331,15 @@ mod tests {
         ]))
         .expect("settings");
         assert_eq!(s.policy.mode, Mode::DryRun);
+        assert_eq!(s.policy.ceiling, Some(Mode::Remediate));
         assert_eq!(s.state_table.as_deref(), Some("state"));
         assert_eq!(s.sweep_queue_url.as_deref(), Some("https://sqs/q"));
         assert_eq!(
             s.member_role,
             Some(MemberRole {
                 name: "rg-member".into(),
-                external_id: Some("x-1".into())
+                external_id: Some("x-1".into()),
+                max_mode: Mode::Remediate,
             })
         );
         assert_eq!(

@@ -11,8 +11,13 @@ pub const NEEDS: &str = "reachguard:needs";
 pub const WORKLOAD: &str = "reachguard:workload";
 /// `restricted` on a VPC whose egress must be destination-controlled.
 pub const EGRESS: &str = "reachguard:egress";
-/// `notify`, `dry-run` or `remediate` on a VPC: overrides the deployment's mode.
+/// `notify`, `dry-run` or `remediate` on a VPC: that VPC's mode, up to the deployment's ceiling
+/// (`REACHGUARD_MAX_MODE`).
 pub const MODE: &str = "reachguard:mode";
+/// The session tag the central functions pass when they assume the member role: the highest
+/// mode the deployment permits (`REACHGUARD_MAX_MODE`). The member role's write statements
+/// require it to be `remediate` (`aws:PrincipalTag/reachguard:max-mode`).
+pub const MAX_MODE: &str = "reachguard:max-mode";
 /// Put on every resource reachguard creates.
 pub const CREATED_BY: &str = "reachguard:created-by";
 

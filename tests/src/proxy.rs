@@ -1,10 +1,10 @@
 //! A loopback HTTP proxy in front of moto that injects faults: a burst of throttling and 503
 //! answers, and an operation that is always denied. It counts requests per operation and keeps
-//! their bodies. It can also show resources in a state moto never reports: the NAT gateways and
-//! VPC endpoints named in [`Plan::pending`] read `pending` in `DescribeNatGateways` and
-//! `DescribeVpcEndpoints` answers (moto creates them `available` at once). It speaks just enough
-//! HTTP/1.1 for the SDK (`Content-Length` bodies, keep-alive) and forwards everything else to
-//! moto unchanged.
+//! every request with moto's answer ([`FaultProxy::exchanges`]: what `journal` reads). It can
+//! also show resources in a state moto never reports: the NAT gateways and VPC endpoints named in
+//! [`Plan::pending`] read `pending` in `DescribeNatGateways` and `DescribeVpcEndpoints` answers
+//! (moto creates them `available` at once). It speaks just enough HTTP/1.1 for the SDK
+//! (`Content-Length` bodies, keep-alive) and forwards everything else to moto unchanged.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,7 +34,19 @@ struct Counters {
     requests: AtomicUsize,
     faults: AtomicUsize,
     by_operation: Mutex<BTreeMap<String, usize>>,
-    bodies: Mutex<BTreeMap<String, Vec<String>>>,
+    exchanges: Mutex<Vec<Exchange>>,
+}
+
+/// One request as the SDK sent it, with moto's raw answer (`None` when the proxy answered with a
+/// fault).
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The request line and headers.
+    pub head: String,
+    /// The request body.
+    pub body: Vec<u8>,
+    /// The HTTP response moto sent back.
+    pub response: Option<Vec<u8>>,
 }
 
 /// A running proxy; stopped when dropped.
@@ -87,16 +99,26 @@ impl FaultProxy {
     }
 
     /// The bodies of the requests received for one operation, in order.
-    pub fn bodies_for(&self, operation: &str) -> Vec<String> {
-        self.counters.bodies.lock().map_or_else(
-            |_| Vec::new(),
-            |b| b.get(operation).cloned().unwrap_or_default(),
-        )
+    pub fn bodies_for(&self, wanted: &str) -> Vec<String> {
+        self.exchanges()
+            .into_iter()
+            .filter(|e| operation(&e.head, &e.body).as_deref() == Some(wanted))
+            .map(|e| String::from_utf8_lossy(&e.body).into_owned())
+            .collect()
     }
 
     /// Requests answered with a fault.
     pub fn faults(&self) -> usize {
         self.counters.faults.load(Ordering::SeqCst)
+    }
+
+    /// Every request so far, in the order they arrived, with moto's answers.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.counters
+            .exchanges
+            .lock()
+            .map(|e| e.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -123,10 +145,6 @@ async fn serve(
         if let (Some(op), Ok(mut ops)) = (&operation, counters.by_operation.lock()) {
             *ops.entry(op.clone()).or_default() += 1;
         }
-        if let (Some(op), Ok(mut bodies)) = (&operation, counters.bodies.lock()) {
-            let text = String::from_utf8_lossy(&body).into_owned();
-            bodies.entry(op.clone()).or_default().push(text);
-        }
         let fault = if plan
             .deny
             .as_deref()
@@ -142,9 +160,19 @@ async fn serve(
         } else {
             None
         };
+        let record = |response: Option<&[u8]>| {
+            if let Ok(mut exchanges) = counters.exchanges.lock() {
+                exchanges.push(Exchange {
+                    head: head.clone(),
+                    body: body.clone(),
+                    response: response.map(<[u8]>::to_vec),
+                });
+            }
+        };
         match fault {
             Some(response) => {
                 counters.faults.fetch_add(1, Ordering::SeqCst);
+                record(None);
                 conn.write_all(response.as_bytes()).await?;
             }
             None => {
@@ -156,6 +184,7 @@ async fn serve(
                 {
                     response = with_pending_states(&response, &plan.pending);
                 }
+                record(Some(&response));
                 conn.write_all(&response).await?;
                 // moto answers `Connection: close`; the client reconnects for the next request.
                 return Ok(());
@@ -203,7 +232,7 @@ async fn read_request(
 
 /// `DescribeVpcs` from `Action=DescribeVpcs&…`, `ListClusters` from
 /// `X-Amz-Target: AmazonEC2ContainerServiceV20141113.ListClusters`.
-fn operation(head: &str, body: &[u8]) -> Option<String> {
+pub fn operation(head: &str, body: &[u8]) -> Option<String> {
     let target = head.lines().find_map(|l| {
         let (name, value) = l.split_once(':')?;
         name.eq_ignore_ascii_case("x-amz-target")

@@ -26,6 +26,8 @@ use tokio::sync::{Mutex, OnceCell};
 
 use super::error::{AdapterError, required};
 use crate::partition;
+use crate::remediation::Mode;
+use crate::tags;
 
 /// How every client retries and times out. [`Default`] suits both the CLI and the Lambdas.
 #[derive(Debug, Clone)]
@@ -106,6 +108,10 @@ pub struct MemberRole {
     pub name: String,
     /// External id the role's trust policy requires, if any.
     pub external_id: Option<String>,
+    /// The deployment's ceiling, passed as the session tag `reachguard:max-mode`: the member
+    /// role's write statements require `remediate`, so the central kill switch reaches every
+    /// account without a StackSet update.
+    pub max_mode: Mode,
 }
 
 impl MemberRole {
@@ -225,6 +231,7 @@ impl Accounts {
             &self.home,
             &role.arn(&me.partition, account),
             role.external_id.as_deref(),
+            role.max_mode,
         )
         .await;
         members.insert(account.to_owned(), config.clone());
@@ -232,12 +239,18 @@ impl Accounts {
     }
 }
 
-/// A configuration whose credentials come from assuming `role_arn` with `base`'s credentials.
-/// The provider fetches lazily; the configuration's identity cache keeps the credentials until
-/// shortly before they expire.
-pub async fn assume_role(base: &SdkConfig, role_arn: &str, external_id: Option<&str>) -> SdkConfig {
+/// A configuration whose credentials come from assuming `role_arn` with `base`'s credentials,
+/// the session tagged `reachguard:max-mode=<max_mode>`. The provider fetches lazily; the
+/// configuration's identity cache keeps the credentials until shortly before they expire.
+pub async fn assume_role(
+    base: &SdkConfig,
+    role_arn: &str,
+    external_id: Option<&str>,
+    max_mode: Mode,
+) -> SdkConfig {
     let mut builder = AssumeRoleProvider::builder(role_arn)
         .session_name("reachguard")
+        .tags([(tags::MAX_MODE, max_mode.to_string())])
         .configure(base);
     if let Some(id) = external_id {
         builder = builder.external_id(id);

@@ -1,5 +1,5 @@
-//! What to do about findings: the mode (`notify` / `dry-run` / `remediate`, a VPC's
-//! `reachguard:mode` tag overriding the deployment's), the allow-list, the plan (each distinct
+//! What to do about findings: the mode (`notify` / `dry-run` / `remediate`: the deployment's, or
+//! a VPC's `reachguard:mode` tag, never above the deployment's ceiling), the allow-list, the plan (each distinct
 //! action once, with the findings it fixes), the decision per action (mode, allow-list, safety
 //! check) and what an action's outcome makes of a finding's transition. Pure: the EC2 executor
 //! lives in the AWS adapters.
@@ -18,6 +18,7 @@ use crate::snapshot::Snapshot;
 use crate::tags;
 
 /// What reachguard does about findings (`REACHGUARD_MODE`, or a VPC's `reachguard:mode` tag).
+/// Ordered by how much it may change: `notify` < `dry-run` < `remediate`.
 #[derive(
     Debug,
     Clone,
@@ -25,6 +26,8 @@ use crate::tags;
     Default,
     PartialEq,
     Eq,
+    PartialOrd,
+    Ord,
     Serialize,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -44,28 +47,37 @@ pub enum Mode {
 
 public_names!(Mode, "mode");
 
-/// The deployment's remediation settings: its mode and the actions it allows.
+/// The deployment's remediation settings: its mode, its ceiling and the actions it allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemediationPolicy {
-    /// The deployment-wide mode.
+    /// The mode of VPCs without a `reachguard:mode` tag (capped by the ceiling).
     pub mode: Mode,
+    /// The highest mode any VPC may run in (`REACHGUARD_MAX_MODE`; `None`: `mode` itself): the
+    /// kill switch. A VPC's tag may choose any mode up to it; `notify` stops every change.
+    pub ceiling: Option<Mode>,
     /// Actions that may be applied in `remediate` mode.
     pub allowed: BTreeSet<ActionName>,
 }
 
 impl Default for RemediationPolicy {
-    /// `notify`, with the default allow-list (the free actions).
+    /// `notify` (and a `notify` ceiling), with the default allow-list (the free actions).
     fn default() -> Self {
         RemediationPolicy {
             mode: Mode::Notify,
+            ceiling: None,
             allowed: ActionName::DEFAULT_ALLOWED.into_iter().collect(),
         }
     }
 }
 
 impl RemediationPolicy {
+    /// The highest mode any VPC may run in: the ceiling, or the mode when none is set.
+    pub fn ceiling(&self) -> Mode {
+        self.ceiling.unwrap_or(self.mode)
+    }
+
     /// The mode for `vpc`: its `reachguard:mode` tag when that names a mode, else the
-    /// deployment's.
+    /// deployment's; never above the ceiling.
     pub fn mode_for(&self, snapshot: &Snapshot, vpc: &str) -> Mode {
         snapshot
             .vpcs
@@ -74,6 +86,7 @@ impl RemediationPolicy {
             .and_then(|v| v.tags.iter().find(|t| t.key == tags::MODE))
             .and_then(|t| t.value.parse().ok())
             .unwrap_or(self.mode)
+            .min(self.ceiling())
     }
 }
 
@@ -274,7 +287,7 @@ mod tests {
     }
 
     #[test]
-    fn the_vpc_tag_overrides_the_deployment_mode() {
+    fn the_vpc_tag_chooses_the_mode_up_to_the_ceiling() {
         let vpc = |id: &str, mode: Option<&str>| Vpc {
             vpc_id: id.into(),
             tags: mode
@@ -294,16 +307,48 @@ mod tests {
             ],
             ..Snapshot::default()
         };
+        // (deployment mode, ceiling) → the mode of vpc-a (tagged remediate), vpc-b (untagged),
+        // vpc-c (an unknown value, ignored).
+        let cases = [
+            (
+                (Mode::DryRun, Some(Mode::Remediate)),
+                [Mode::Remediate, Mode::DryRun, Mode::DryRun],
+            ),
+            (
+                (Mode::DryRun, None),
+                [Mode::DryRun, Mode::DryRun, Mode::DryRun],
+            ),
+            (
+                (Mode::Notify, Some(Mode::DryRun)),
+                [Mode::DryRun, Mode::Notify, Mode::Notify],
+            ),
+            // The kill switch: a notify ceiling wins over every tag and a higher mode.
+            (
+                (Mode::Remediate, Some(Mode::Notify)),
+                [Mode::Notify, Mode::Notify, Mode::Notify],
+            ),
+        ];
+        for ((mode, ceiling), expected) in cases {
+            let policy = RemediationPolicy {
+                mode,
+                ceiling,
+                ..RemediationPolicy::default()
+            };
+            let got = ["vpc-a", "vpc-b", "vpc-c"].map(|vpc| policy.mode_for(&snapshot, vpc));
+            assert_eq!(got, expected, "mode {mode}, ceiling {ceiling:?}");
+        }
+        let lowered = Snapshot {
+            vpcs: vec![vpc("vpc-a", Some("notify"))],
+            ..Snapshot::default()
+        };
         let policy = RemediationPolicy {
-            mode: Mode::DryRun,
+            mode: Mode::Remediate,
             ..RemediationPolicy::default()
         };
-        assert_eq!(policy.mode_for(&snapshot, "vpc-a"), Mode::Remediate);
-        assert_eq!(policy.mode_for(&snapshot, "vpc-b"), Mode::DryRun);
         assert_eq!(
-            policy.mode_for(&snapshot, "vpc-c"),
-            Mode::DryRun,
-            "an unknown value is ignored"
+            policy.mode_for(&lowered, "vpc-a"),
+            Mode::Notify,
+            "a tag lowers it"
         );
     }
 

@@ -2,6 +2,7 @@
 //! that account's credentials.
 
 use reachguard_shared::aws::{Accounts, Collector, MemberRole, Scope};
+use reachguard_shared::remediation::Mode;
 use reachguard_tests::{Account, seed};
 
 #[tokio::test]
@@ -14,6 +15,7 @@ async fn a_member_account_is_collected_through_the_member_role() {
     let role = MemberRole {
         name: "reachguard-member".into(),
         external_id: Some("reachguard".into()),
+        max_mode: Mode::Notify,
     };
     let accounts = Accounts::new(home.config.clone(), Some(role.clone()));
     assert_eq!(

@@ -6,6 +6,7 @@ mod accounts;
 mod collect;
 mod deferral;
 mod faults;
+mod iam;
 mod lambdas;
 mod lifecycle;
 mod notify;
