@@ -270,6 +270,7 @@ mod tests {
         let role = MemberRole {
             name: "reachguard-member".into(),
             external_id: None,
+            max_mode: Mode::Notify,
         };
         for (caller, member_arn) in [
             (
