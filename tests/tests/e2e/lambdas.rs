@@ -12,7 +12,7 @@ use reachguard_tests::{Account, REGION, inventory, seed};
 use serde_json::{Value, json};
 
 /// The function's environment: the account's credentials and moto endpoint, the topic, the mode.
-fn env(account: &Account, topic: &Topic, mode: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn env(account: &Account, topic: &Topic, mode: &str) -> Vec<(&'static str, String)> {
     let mut env = account.cli_env();
     env.push(("REACHGUARD_TOPIC_ARN", topic.arn.clone()));
     env.push(("REACHGUARD_MODE", mode.to_owned()));
@@ -20,7 +20,7 @@ fn env(account: &Account, topic: &Topic, mode: &str) -> Vec<(&'static str, Strin
 }
 
 /// A CloudTrail record in its EventBridge envelope, as EventBridge delivers it.
-fn api_call(
+pub(crate) fn api_call(
     account: &str,
     service: &str,
     event_name: &str,
@@ -75,7 +75,7 @@ fn api_call(
 }
 
 /// The raw-delivery notifications in `topic`'s queue: (message attributes, notification JSON).
-async fn notifications(account: &Account, topic: &Topic) -> Vec<(Value, Value)> {
+pub(crate) async fn notifications(account: &Account, topic: &Topic) -> Vec<(Value, Value)> {
     drain(account, &topic.raw_queue)
         .await
         .iter()
@@ -92,11 +92,11 @@ async fn notifications(account: &Account, topic: &Topic) -> Vec<(Value, Value)> 
         .collect()
 }
 
-fn strings(array_attribute: &Value) -> Vec<String> {
+pub(crate) fn strings(array_attribute: &Value) -> Vec<String> {
     serde_json::from_str(array_attribute.as_str().expect("String.Array")).expect("JSON array")
 }
 
-async fn delete_endpoint(account: &Account, endpoint: &str) {
+pub(crate) async fn delete_endpoint(account: &Account, endpoint: &str) {
     account
         .ec2()
         .delete_vpc_endpoints()
@@ -106,7 +106,7 @@ async fn delete_endpoint(account: &Account, endpoint: &str) {
         .expect("DeleteVpcEndpoints");
 }
 
-fn delete_endpoints_event(account: &str, endpoint: &str, caller_role: &str) -> Value {
+pub(crate) fn delete_endpoints_event(account: &str, endpoint: &str, caller_role: &str) -> Value {
     api_call(
         account,
         "ec2",
@@ -118,7 +118,7 @@ fn delete_endpoints_event(account: &str, endpoint: &str, caller_role: &str) -> V
     )
 }
 
-async fn available_s3_endpoints(
+pub(crate) async fn available_s3_endpoints(
     account: &Account,
     vpc: &str,
 ) -> Vec<aws_sdk_ec2::types::VpcEndpoint> {
@@ -237,7 +237,7 @@ async fn deleted_s3_endpoint(mode: &str) -> (Account, seed::Seeded, Vec<(Value, 
     (account, ep, delivered)
 }
 
-fn s3_transitions(body: &Value) -> Vec<&Value> {
+pub(crate) fn s3_transitions(body: &Value) -> Vec<&Value> {
     body["transitions"]
         .as_array()
         .expect("transitions")
@@ -455,6 +455,7 @@ async fn a_permanent_aws_failure_fails_the_invocation_as_non_retryable() {
         Plan {
             burst: 0,
             deny: Some("DescribeRouteTables".into()),
+            ..Plan::default()
         },
     )
     .await;

@@ -9,5 +9,6 @@ mod lambdas;
 mod lifecycle;
 mod notify;
 mod remediate;
+mod resilience;
 mod slack;
 mod template;
