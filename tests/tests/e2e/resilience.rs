@@ -119,10 +119,14 @@ async fn two_invocations_that_split_the_claims_create_one_endpoint() {
     .await;
     let twin = Account::assume(&base, &account.id).await;
     let key = |a: &Account| a.credentials.access_key_id().to_owned();
-    let (first, second) = (&ep.subnets[0], &ep.subnets[1]);
+    // The findings' records are written in finding order (by subnet id), one after the other
+    // or at once.
+    let mut subnets = ep.subnets.clone();
+    subnets.sort();
+    let (first, second) = (&subnets[0], &subnets[1]);
     // The two findings (one per service subnet) are claimed one by each process: the first
     // process's writes about the second subnet wait 3 s, the second process's about the first
-    // subnet 1 s. Both then plan the same create-gateway-endpoint; the proxy holds the first
+    // subnet 1 s (it loses the first, then wins the second before the first process gets to it). Both then plan the same create-gateway-endpoint; the proxy holds the first
     // CreateVpcEndpoint until the second arrives (both have read that no endpoint exists) and,
     // as AWS does, answers a repeated ClientToken with the first answer.
     let proxy = FaultProxy::start(
