@@ -133,8 +133,9 @@ impl Guard {
     /// Handles one event delivery (an EventBridge event, or any container the intake accepts).
     /// Input that holds no event, and an event whose account is not a 12-digit account id, are
     /// logged at error level and succeed (a retry cannot help); ignored events (the intake's
-    /// reasons, or a region outside `REACHGUARD_REGIONS`) succeed; a failed evaluation fails the invocation (after the others of the
-    /// same input were tried, so one bad account never hides another's findings).
+    /// reasons, or a region outside `REACHGUARD_REGIONS`) succeed; a failed evaluation fails the
+    /// invocation (after the others of the same input were tried, so one bad account never
+    /// hides another's findings).
     pub async fn handle(&self, input: Value) -> Result<Handled, Failure> {
         let events = match intake::decode_value(input) {
             Ok(events) => events,
