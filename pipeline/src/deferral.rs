@@ -13,7 +13,6 @@
 
 use std::collections::BTreeSet;
 
-use reachguard_shared::account::is_account_id;
 use reachguard_shared::aws::queue::WorkItem;
 use reachguard_shared::aws::{Scope, WorkQueue};
 use reachguard_shared::finding::Finding;
@@ -50,10 +49,7 @@ impl Guard {
         trigger: &Trigger,
     ) -> Result<WorkItem, EvaluationError> {
         let home = self.accounts.home();
-        let account = match target.account.as_deref() {
-            Some(account) if is_account_id(account) => account.to_owned(),
-            _ => self.home_account().await?.to_owned(),
-        };
+        let account = self.account_of(target).await?;
         let region = target
             .region
             .clone()

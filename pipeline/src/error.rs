@@ -1,12 +1,13 @@
 //! [`EvaluationError`]: why a live evaluation (a scan, a guard evaluation, a remediation run)
-//! failed. Nothing of it was notified.
+//! failed. Nothing of it was notified, except when remediation was interrupted.
 
 use reachguard_shared::aws::AdapterError;
 use reachguard_shared::error::SnapshotError;
 
 use crate::failure::{Failure, Retry};
 
-/// Why a live evaluation failed. Nothing of it was notified.
+/// Why a live evaluation failed. Nothing of it was notified, except when remediation was
+/// interrupted (the rest was announced).
 #[derive(Debug, thiserror::Error)]
 pub enum EvaluationError {
     /// An AWS call failed (after the SDK's retries).
@@ -15,6 +16,13 @@ pub enum EvaluationError {
     /// What was collected does not validate as a snapshot.
     #[error("the collected resources are not a valid snapshot: {0}")]
     Snapshot(#[from] SnapshotError),
+    /// The account to evaluate is not a 12-digit account id: unrecoverable input.
+    #[error("{0:?} is not a 12-digit account id: the event cannot be evaluated")]
+    NotAnAccount(String),
+    /// A remediation call failed transiently (throttling, 5xx, timeout) after everything else
+    /// was announced: its findings stay due, and a retry tries again.
+    #[error("remediation interrupted by a transient failure, to be retried: {0}")]
+    RemediationInterrupted(String),
 }
 
 impl EvaluationError {
@@ -22,7 +30,8 @@ impl EvaluationError {
     pub fn retry(&self) -> Retry {
         match self {
             EvaluationError::Aws(error) => Retry::of(error),
-            EvaluationError::Snapshot(_) => Retry::NonRetryable,
+            EvaluationError::Snapshot(_) | EvaluationError::NotAnAccount(_) => Retry::NonRetryable,
+            EvaluationError::RemediationInterrupted(_) => Retry::Retryable,
         }
     }
 }

@@ -71,7 +71,8 @@ pub struct Handled {
     /// The evaluations handed to the sweep's work queue (whole accounts/regions).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deferred: Vec<WorkItem>,
-    /// Why the input was rejected, when it holds no event (the invocation still succeeds).
+    /// Why the input (or an event of it: one whose account is not an account id) was rejected;
+    /// the invocation still succeeds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected: Option<String>,
 }
@@ -136,10 +137,18 @@ impl Guard {
         self.accounts.home_account().await
     }
 
+    /// Checks that reachguard can work in `account`: the home account, or one whose member
+    /// role STS lets it assume (the credentials are fetched now and kept for its evaluations).
+    pub async fn check_account(&self, account: &str) -> Result<(), AdapterError> {
+        self.accounts.config_for(account).await.map(drop)
+    }
+
     /// Handles one event delivery (an EventBridge event, or any container the intake accepts).
-    /// Input that holds no event is logged at error level and succeeds (a retry cannot help);
-    /// ignored events succeed; a failed evaluation fails the invocation (after the others of the
-    /// same input were tried, so one bad account never hides another's findings).
+    /// Input that holds no event, and an event whose account is not a 12-digit account id, are
+    /// logged at error level and succeed (a retry cannot help); ignored events (the intake's
+    /// reasons, or a region outside `REACHGUARD_REGIONS`) succeed; a failed evaluation fails the
+    /// invocation (after the others of the same input were tried, so one bad account never
+    /// hides another's findings).
     pub async fn handle(&self, input: Value) -> Result<Handled, Failure> {
         let events = match intake::decode_value(input) {
             Ok(events) => events,
@@ -166,6 +175,11 @@ impl Guard {
                     event_id,
                     scope,
                 } => {
+                    if let Some(reason) = self.settings.uncovered_region(region.as_deref()) {
+                        tracing::info!(event_name = %event_name, reason = %reason, "event ignored");
+                        outcome.ignored.push(reason);
+                        continue;
+                    }
                     let target = AccountRegion { account, region };
                     let regional = self.regional_queue(&scope, &event_name);
                     let trigger = Trigger {
@@ -182,17 +196,29 @@ impl Guard {
                             .await
                             .map(|done| outcome.evaluated.push(done)),
                     };
-                    if let Err(error) = done {
-                        tracing::error!(
-                            error = %error,
-                            retry = error.retry().as_str(),
-                            event_name = trigger.event_name.as_deref(),
-                            event_id = trigger.event_id.as_deref(),
-                            "evaluation failed"
-                        );
-                        // A transient failure wins: the invocation must be retried.
-                        if failure.as_ref().is_none_or(|f| f.retry != Retry::Retryable) {
-                            failure = Some(error.into());
+                    match done {
+                        Ok(()) => {}
+                        Err(error @ EvaluationError::NotAnAccount(_)) => {
+                            tracing::error!(
+                                error = %error,
+                                event_name = trigger.event_name.as_deref(),
+                                event_id = trigger.event_id.as_deref(),
+                                "event rejected: it can never be evaluated"
+                            );
+                            outcome.rejected = Some(error.to_string());
+                        }
+                        Err(error) => {
+                            tracing::error!(
+                                error = %error,
+                                retry = error.retry().as_str(),
+                                event_name = trigger.event_name.as_deref(),
+                                event_id = trigger.event_id.as_deref(),
+                                "evaluation failed"
+                            );
+                            // A transient failure wins: the invocation must be retried.
+                            if failure.as_ref().is_none_or(|f| f.retry != Retry::Retryable) {
+                                failure = Some(error.into());
+                            }
                         }
                     }
                 }
@@ -204,10 +230,11 @@ impl Guard {
         }
     }
 
-    /// Evaluates `scope` in `target`'s account and region, remediates per mode and publishes one
-    /// message per VPC with transitions. Nothing is published unless everything before it worked.
-    /// Findings that depend only on unsettled resources are held back and their VPCs evaluated
-    /// again later ([`crate::deferral`]).
+    /// Evaluates `scope` in `target`'s account (`None`: the home account; anything but a
+    /// 12-digit id: [`EvaluationError::NotAnAccount`]) and region, remediates per mode and
+    /// publishes one message per VPC with transitions. Nothing is published unless everything
+    /// before it worked. Findings that depend only on unsettled resources are held back and
+    /// their VPCs evaluated again later ([`crate::deferral`]).
     pub async fn evaluate(
         &self,
         target: &AccountRegion,
@@ -215,6 +242,19 @@ impl Guard {
         trigger: &Trigger,
     ) -> Result<Evaluated, EvaluationError> {
         self.evaluate_recheck(target, scope, trigger, 0).await
+    }
+
+    /// `target`'s account: the home account when it names none, [`EvaluationError::NotAnAccount`]
+    /// when it names anything but a 12-digit account id.
+    pub(crate) async fn account_of(
+        &self,
+        target: &AccountRegion,
+    ) -> Result<String, EvaluationError> {
+        match &target.account {
+            None => Ok(self.accounts.home_account().await?.to_owned()),
+            Some(account) if is_account_id(account) => Ok(account.clone()),
+            Some(other) => Err(EvaluationError::NotAnAccount(other.clone())),
+        }
     }
 
     /// [`Guard::evaluate`] as the `recheck`-th re-evaluation of unsettled resources (a
@@ -227,12 +267,7 @@ impl Guard {
         recheck: u32,
     ) -> Result<Evaluated, EvaluationError> {
         let started = Instant::now();
-        let home = self.accounts.home_account().await?.to_owned();
-        let account = target
-            .account
-            .clone()
-            .filter(|a| is_account_id(a))
-            .unwrap_or(home);
+        let account = self.account_of(target).await?;
         let config = self
             .accounts
             .config_in(&account, target.region.as_deref())
@@ -280,9 +315,10 @@ impl Guard {
             snapshot: &collection.snapshot,
             topology: &topology,
             evaluated: &evaluated,
+            findings: &report.findings,
         };
         let announced = self.announce(&collected, trigger, &mut claim).await;
-        let (notifications, remediated, messages) = match announced {
+        let (notifications, remediated, messages, interrupted) = match announced {
             Ok(done) => done,
             Err(error) => {
                 // Nothing (or not everything) was announced: give the transitions back so that
@@ -317,6 +353,10 @@ impl Guard {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "evaluated"
         );
+        if let Some(interrupted) = interrupted {
+            // Everything else is announced; the retry tries the remediation again.
+            return Err(EvaluationError::RemediationInterrupted(interrupted));
+        }
         Ok(done)
     }
 
@@ -339,14 +379,14 @@ impl Guard {
     }
 
     /// Completes the claim (the resolutions of a deleted service), remediates and publishes one
-    /// message per VPC. Returns the number of transitions announced, of actions applied, and
-    /// the message ids.
+    /// message per VPC. Returns the number of transitions announced, of actions applied, the
+    /// message ids, and the remediation interrupted by a transient failure, if any.
     async fn announce(
         &self,
         at: &Collected<'_>,
         trigger: &Trigger,
         claim: &mut Claim,
-    ) -> Result<(usize, usize, Vec<String>), EvaluationError> {
+    ) -> Result<(usize, usize, Vec<String>, Option<String>), EvaluationError> {
         let evaluated = at.evaluated;
         if let Some(state) = &self.state {
             // A deleted service is gone: its open findings (wherever stored) are resolved.
@@ -363,12 +403,21 @@ impl Guard {
                 );
             }
         }
-        let (transitions, remediated) = self.remediate(at, claim).await?;
-        let notifications =
-            Notification::group(&evaluated.account, &evaluated.region, trigger, transitions);
+        let remediation = self.remediate(at, claim).await?;
+        let notifications = Notification::group(
+            &evaluated.account,
+            &evaluated.region,
+            trigger,
+            remediation.transitions,
+        );
         let messages = self.notifier.publish_all(&notifications).await?;
         let announced = notifications.iter().map(|n| n.transitions.len()).sum();
-        Ok((announced, remediated, messages))
+        Ok((
+            announced,
+            remediation.applied,
+            messages,
+            remediation.interrupted,
+        ))
     }
 }
 
@@ -380,6 +429,8 @@ pub(crate) struct Collected<'a> {
     pub(crate) snapshot: &'a Snapshot,
     pub(crate) topology: &'a Topology,
     pub(crate) evaluated: &'a EvaluatedScope,
+    /// The evaluation's current findings.
+    pub(crate) findings: &'a [Finding],
 }
 
 /// Seconds since the epoch (the lifecycle's clock).

@@ -149,6 +149,9 @@ pub struct Settings {
     /// `REACHGUARD_NAT_CAPACITY_SHARE`, `REACHGUARD_NAT_PORT_ERRORS`, `REACHGUARD_NAT_USD_PER_GB`
     /// (defaults: AWS's documented figures, the region's published rate), as the CLI's flags.
     pub evaluation: EvaluationSettings,
+    /// `REACHGUARD_REGIONS`: the regions reachguard covers (unset: any). The sweep sweeps them;
+    /// the event functions ignore, with a reason, events from any other region.
+    pub regions: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -186,6 +189,21 @@ impl Settings {
             )?,
             metrics_days: env.parsed("REACHGUARD_METRICS_DAYS", MetricsDays::default())?,
             evaluation: evaluation_settings(env)?,
+            regions: env.list("REACHGUARD_REGIONS")?,
+        })
+    }
+
+    /// Why an event from `region` is not evaluated: it is outside `REACHGUARD_REGIONS`. `None`
+    /// when it is covered (or says no region: the function's own).
+    pub fn uncovered_region(&self, region: Option<&str>) -> Option<String> {
+        let (Some(regions), Some(region)) = (&self.regions, region) else {
+            return None;
+        };
+        (!regions.iter().any(|r| r == region)).then(|| {
+            format!(
+                "region {region} is not one of REACHGUARD_REGIONS ({})",
+                regions.join(", ")
+            )
         })
     }
 }
@@ -272,6 +290,12 @@ mod tests {
         assert_eq!(s.evaluation, EvaluationSettings::default());
         assert_eq!(s.member_role, None);
         assert_eq!(s.sweep_queue_url, None);
+        assert_eq!(s.regions, None);
+        assert_eq!(
+            s.uncovered_region(Some("ap-south-2")),
+            None,
+            "unset: every region"
+        );
 
         let missing = Settings::from_env(&env(&[])).unwrap_err();
         assert_eq!(
@@ -328,6 +352,7 @@ mod tests {
             ("REACHGUARD_NAT_CAPACITY_SHARE", "0.5"),
             ("REACHGUARD_NAT_PORT_ERRORS", "10"),
             ("REACHGUARD_NAT_USD_PER_GB", "0.05"),
+            ("REACHGUARD_REGIONS", "eu-west-1, us-east-1"),
         ]))
         .expect("settings");
         assert_eq!(s.policy.mode, Mode::DryRun);
@@ -352,6 +377,19 @@ mod tests {
         assert_eq!(s.evaluation.nat.capacity_share, 0.5);
         assert_eq!(s.evaluation.nat.port_allocation_errors, 10.0);
         assert_eq!(s.evaluation.usd_per_gb, Some(0.05));
+        for (region, covered) in [
+            (Some("eu-west-1"), true),
+            (Some("us-east-1"), true),
+            (None, true),
+            (Some("us-west-2"), false),
+        ] {
+            let why = s.uncovered_region(region);
+            assert_eq!(why.is_none(), covered, "{region:?}: {why:?}");
+        }
+        assert_eq!(
+            s.uncovered_region(Some("us-west-2")).as_deref(),
+            Some("region us-west-2 is not one of REACHGUARD_REGIONS (eu-west-1, us-east-1)")
+        );
         let bad = Settings::from_env(&env(&[
             ("REACHGUARD_TOPIC_ARN", "arn:t"),
             ("REACHGUARD_NAT_CAPACITY_SHARE", "1.5"),

@@ -72,6 +72,10 @@ pub struct Record {
     pub last_outcome: Option<String>,
     /// The last failure was already notified.
     pub failure_reported: bool,
+    /// The last remediation attempt failed transiently (throttling, 5xx, timeout): while the
+    /// finding is open, every evaluation tries its plan again, within the daily attempt limit.
+    #[serde(default)]
+    pub remediation_due: bool,
     /// The finding as last seen.
     pub finding: Finding,
     /// Optimistic-concurrency version; 0 for a record never stored.
@@ -221,6 +225,7 @@ pub fn reconcile(
             attempts: Vec::new(),
             last_outcome: None,
             failure_reported: false,
+            remediation_due: false,
             finding: finding.clone(),
             version: 0,
         };

@@ -1,14 +1,18 @@
 //! A loopback HTTP proxy in front of moto that injects faults: a burst of throttling and 503
-//! answers, and an operation that is always denied. It counts requests per operation and keeps
-//! every request with moto's answer ([`FaultProxy::exchanges`]: what `journal` reads). It can
-//! also show resources in a state moto never reports: the NAT gateways and VPC endpoints named in
-//! [`Plan::pending`] read `pending` in `DescribeNatGateways` and `DescribeVpcEndpoints` answers
-//! (moto creates them `available` at once). It speaks just enough HTTP/1.1 for the SDK
+//! answers, an operation that is always denied, an operation throttled its first n times, an
+//! `AssumeRole` answered with AWS's `AccessDenied`. It also does what AWS does and moto does not:
+//! EC2's `ClientToken` idempotency. It can show resources in a state moto never reports: the NAT
+//! gateways and VPC endpoints named in [`Plan::pending`] read `pending` in `DescribeNatGateways`
+//! and `DescribeVpcEndpoints` answers (moto creates them `available` at once). And it can shape
+//! timing: hold an operation until several callers sent it, delay one caller's requests. It
+//! counts requests per operation and keeps every request with the answer sent back
+//! ([`FaultProxy::exchanges`]: what `journal` reads). It speaks just enough HTTP/1.1 for the SDK
 //! (`Content-Length` bodies, keep-alive) and forwards everything else to moto unchanged.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -27,6 +31,40 @@ pub struct Plan {
     /// NAT gateway and VPC endpoint ids whose `<state>` reads `pending` in the answers to
     /// `DescribeNatGateways` and `DescribeVpcEndpoints`, whatever moto says.
     pub pending: Vec<String>,
+    /// The first `n` requests for this operation are throttled (`RequestLimitExceeded` for EC2):
+    /// with `n` at least the SDK's attempts, one call fails transiently after its retries.
+    pub throttle_first: Option<(String, usize)>,
+    /// STS `AssumeRole` of this role ARN is answered as AWS answers a role that does not exist
+    /// or does not trust the caller: HTTP 403 `AccessDenied` (moto grants any role).
+    pub deny_assume_role: Option<String>,
+    /// EC2 idempotency, which moto ignores: a request repeating an earlier request's
+    /// `ClientToken` gets the earlier answer, and nothing is created again.
+    pub client_tokens: bool,
+    /// Requests for this operation wait until `n` of them arrived (or the timeout passed), so
+    /// that concurrent callers all pass their reads before any of them writes.
+    pub gather: Option<(String, usize, Duration)>,
+    /// Requests held back before they are forwarded.
+    pub delays: Vec<Delay>,
+}
+
+/// Requests signed with `access_key` whose body contains `containing` wait `by`.
+#[derive(Debug, Clone)]
+pub struct Delay {
+    /// The caller's access key id (`Credential=` of the `Authorization` header).
+    pub access_key: String,
+    /// Text the request body contains.
+    pub containing: String,
+    /// How long the request waits.
+    pub by: Duration,
+}
+
+/// What the proxy remembers across requests: the answers per `ClientToken`, the gathered
+/// requests.
+#[derive(Debug, Default)]
+struct Memory {
+    answers: tokio::sync::Mutex<HashMap<String, Vec<u8>>>,
+    gathered: AtomicUsize,
+    gathering: tokio::sync::Notify,
 }
 
 #[derive(Debug, Default)]
@@ -55,6 +93,7 @@ pub struct FaultProxy {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
     counters: Arc<Counters>,
+    memory: Arc<Memory>,
     task: JoinHandle<()>,
 }
 
@@ -68,19 +107,26 @@ impl FaultProxy {
             .trim_end_matches('/')
             .to_owned();
         let counters = Arc::new(Counters::default());
-        let shared = (Arc::new(plan), counters.clone(), Arc::new(upstream));
+        let memory = Arc::new(Memory::default());
+        let shared = (
+            Arc::new(plan),
+            counters.clone(),
+            Arc::new(upstream),
+            memory.clone(),
+        );
         let task = tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
-                let (plan, counters, upstream) = shared.clone();
+                let (plan, counters, upstream, memory) = shared.clone();
                 tokio::spawn(async move {
                     // A connection error only ends that connection; the SDK retries on another.
-                    let _ = serve(conn, &plan, &counters, &upstream).await;
+                    let _ = serve(conn, &plan, &counters, &upstream, &memory).await;
                 });
             }
         });
         FaultProxy {
             url,
             counters,
+            memory,
             task,
         }
     }
@@ -105,6 +151,11 @@ impl FaultProxy {
             .filter(|e| operation(&e.head, &e.body).as_deref() == Some(wanted))
             .map(|e| String::from_utf8_lossy(&e.body).into_owned())
             .collect()
+    }
+
+    /// Distinct `ClientToken`s seen (with [`Plan::client_tokens`]).
+    pub async fn client_tokens(&self) -> usize {
+        self.memory.answers.lock().await.len()
     }
 
     /// Requests answered with a fault.
@@ -133,6 +184,7 @@ async fn serve(
     plan: &Plan,
     counters: &Counters,
     upstream: &str,
+    memory: &Memory,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
     loop {
@@ -142,15 +194,30 @@ async fn serve(
         let n = counters.requests.fetch_add(1, Ordering::SeqCst);
         let protocol = Protocol::of(&head, &body);
         let operation = operation(&head, &body);
-        if let (Some(op), Ok(mut ops)) = (&operation, counters.by_operation.lock()) {
-            *ops.entry(op.clone()).or_default() += 1;
-        }
-        let fault = if plan
-            .deny
-            .as_deref()
-            .is_some_and(|d| Some(d) == operation.as_deref())
-        {
+        let nth_of_operation = match (&operation, counters.by_operation.lock()) {
+            (Some(op), Ok(mut ops)) => {
+                let count = ops.entry(op.clone()).or_default();
+                *count += 1;
+                *count
+            }
+            _ => 0,
+        };
+        let is = |op: &str| operation.as_deref() == Some(op);
+        let fault = if plan.deny.as_deref().is_some_and(is) {
             Some(denied(protocol))
+        } else if plan
+            .throttle_first
+            .as_ref()
+            .is_some_and(|(op, first)| is(op) && nth_of_operation <= *first)
+        {
+            Some(throttled(protocol))
+        } else if is("AssumeRole")
+            && let Some(role) = plan
+                .deny_assume_role
+                .as_deref()
+                .filter(|role| form_value(&body, "RoleArn").as_deref() == Some(*role))
+        {
+            Some(assume_role_denied(role))
         } else if n < 2 * plan.burst && n.is_multiple_of(2) {
             Some(if n.is_multiple_of(4) {
                 throttled(protocol)
@@ -169,28 +236,92 @@ async fn serve(
                 });
             }
         };
-        match fault {
-            Some(response) => {
-                counters.faults.fetch_add(1, Ordering::SeqCst);
-                record(None);
-                conn.write_all(response.as_bytes()).await?;
+        if let Some(response) = fault {
+            counters.faults.fetch_add(1, Ordering::SeqCst);
+            record(None);
+            conn.write_all(response.as_bytes()).await?;
+            continue;
+        }
+        for delay in &plan.delays {
+            if access_key(&head).as_deref() == Some(delay.access_key.as_str())
+                && String::from_utf8_lossy(&body).contains(&delay.containing)
+            {
+                tokio::time::sleep(delay.by).await;
             }
-            None => {
-                let mut response = forward(upstream, &head, &body).await?;
-                if matches!(
-                    operation.as_deref(),
-                    Some("DescribeNatGateways" | "DescribeVpcEndpoints")
-                ) && !plan.pending.is_empty()
-                {
-                    response = with_pending_states(&response, &plan.pending);
+        }
+        if let Some((op, callers, timeout)) = &plan.gather
+            && is(op)
+        {
+            let notified = memory.gathering.notified();
+            if memory.gathered.fetch_add(1, Ordering::SeqCst) + 1 >= *callers {
+                memory.gathering.notify_waiters();
+            } else {
+                let _ = tokio::time::timeout(*timeout, notified).await;
+            }
+        }
+        let token = form_value(&body, "ClientToken").filter(|_| plan.client_tokens);
+        let mut response = match token {
+            Some(token) => {
+                // Held while the first request with the token is answered, as AWS serialises them.
+                let mut answers = memory.answers.lock().await;
+                match answers.get(&token) {
+                    Some(answer) => answer.clone(),
+                    None => {
+                        let answer = forward(upstream, &head, &body).await?;
+                        answers.insert(token, answer.clone());
+                        answer
+                    }
                 }
-                record(Some(&response));
-                conn.write_all(&response).await?;
-                // moto answers `Connection: close`; the client reconnects for the next request.
-                return Ok(());
+            }
+            None => forward(upstream, &head, &body).await?,
+        };
+        if matches!(
+            operation.as_deref(),
+            Some("DescribeNatGateways" | "DescribeVpcEndpoints")
+        ) && !plan.pending.is_empty()
+        {
+            response = with_pending_states(&response, &plan.pending);
+        }
+        record(Some(&response));
+        conn.write_all(&response).await?;
+        // moto answers `Connection: close`; the client reconnects for the next request.
+        return Ok(());
+    }
+}
+
+/// The access key id a request is signed with (`Credential=<key>/<date>/…`).
+fn access_key(head: &str) -> Option<String> {
+    let credential = head.split("Credential=").nth(1)?;
+    credential.split('/').next().map(str::to_owned)
+}
+
+/// A form parameter of a query-protocol body (`RoleArn=arn%3Aaws%3A…`), percent-decoded.
+fn form_value(body: &[u8], name: &str) -> Option<String> {
+    let body = String::from_utf8_lossy(body);
+    let encoded = body
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))?;
+    let bytes = encoded.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
+                decoded.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                decoded.push(b' ');
+                i += 1;
+            }
+            byte => {
+                decoded.push(byte);
+                i += 1;
             }
         }
     }
+    String::from_utf8(decoded).ok()
 }
 
 /// Reads one request (head and `Content-Length` body); `None` at a clean end of the connection.
@@ -390,6 +521,19 @@ fn denied(protocol: Protocol) -> String {
             "User is not authorized to perform this operation",
         ),
     }
+}
+
+/// What STS answers when the role does not exist or its trust policy does not admit the caller
+/// (the same answer for both, by design): HTTP 403 with this body.
+fn assume_role_denied(role: &str) -> String {
+    let body = format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    \
+         <Type>Sender</Type>\n    <Code>AccessDenied</Code>\n    <Message>User: \
+         arn:aws:sts::123456789012:assumed-role/reachguard-sweep/reachguard is not authorized \
+         to perform: sts:AssumeRole on resource: {role}</Message>\n  </Error>\n  \
+         <RequestId>6bbbd2a4-8c2f-4bd4-9a4d-fault-proxy</RequestId>\n</ErrorResponse>\n"
+    );
+    respond("403 Forbidden", "text/xml", &body)
 }
 
 #[cfg(test)]

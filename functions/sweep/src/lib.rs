@@ -6,22 +6,27 @@
 //!   `ListAccounts` when `REACHGUARD_ORG` is set, else `REACHGUARD_ACCOUNTS`, else the function's
 //!   own) × the regions (`REACHGUARD_REGIONS`, else the function's own) and sends one [`WorkItem`]
 //!   per account/region to the work queue (`REACHGUARD_SWEEP_QUEUE_URL`), ten per
-//!   `SendMessageBatch`. No evaluation happens here, so the schedule's invocation stays short
-//!   however large the organisation is.
+//!   `SendMessageBatch`. Accounts whose member role STS refuses (not deployed there) are left
+//!   out with one warning and counted. No evaluation happens here, so the schedule's invocation
+//!   stays short however large the organisation is.
 //! - **Worker** (an SQS batch from that queue): evaluates each item's whole account/region (or
 //!   the VPCs it names) through [`Guard::evaluate_recheck`], at most
 //!   `REACHGUARD_SWEEP_CONCURRENCY` at once. One item's failure never stops the others: failed
 //!   items are returned as the batch's item failures (SQS redelivers them, then moves them to the
-//!   dead-letter queue), and a summary is logged. The event functions send items too (`reachguard_pipeline::deferral`): a whole account/region
-//!   an event asked for, and the VPCs to re-evaluate once unsettled resources have settled.
+//!   dead-letter queue), and a summary is logged. The event functions send items too
+//!   (`reachguard_pipeline::deferral`): a whole account/region an event asked for, and the VPCs
+//!   to re-evaluate once unsettled resources have settled.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use futures::stream::{self, StreamExt};
-use reachguard_pipeline::{AccountRegion, ConfigError, Env, Failure, Guard, Retry};
+use reachguard_pipeline::{
+    AccountRegion, ConfigError, Env, EvaluationError, Failure, Guard, Retry,
+};
 use reachguard_shared::account::is_account_id;
 pub use reachguard_shared::aws::queue::WorkItem;
-use reachguard_shared::aws::{Organization, SdkConfig, WorkQueue};
+use reachguard_shared::aws::{AdapterError, Organization, SdkConfig, WorkQueue};
 use reachguard_shared::text::truncate;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 /// The sweep's own configuration (the guard's is [`reachguard_shared::aws::guard::Settings`]).
@@ -114,8 +119,8 @@ pub async fn handle(sweep: &Sweep, event: Value) -> Result<Value, Failure> {
     }
     if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
         let sweep_id = event.get("id").and_then(Value::as_str).map(str::to_owned);
-        let sent = fan_out(sweep, sweep_id).await?;
-        return Ok(json!({"work_items": sent}));
+        let done = fan_out(sweep, sweep_id).await?;
+        return serde_json::to_value(done).map_err(|e| Failure::new(Retry::NonRetryable, e));
     }
     tracing::error!(
         event = %truncate(&event.to_string(), 200),
@@ -124,9 +129,27 @@ pub async fn handle(sweep: &Sweep, event: Value) -> Result<Value, Failure> {
     Ok(json!({"rejected": "neither a scheduled event nor an SQS batch"}))
 }
 
-/// Sends one work item per account × region to the queue; returns how many were sent.
-pub async fn fan_out(sweep: &Sweep, sweep_id: Option<String>) -> Result<usize, Failure> {
-    let accounts = accounts(sweep).await?;
+/// What a fan-out did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FannedOut {
+    /// Work items sent.
+    pub work_items: usize,
+    /// Accounts left out because STS refuses the member role there.
+    pub without_member_role: usize,
+}
+
+/// Sends one work item per account × region to the queue, leaving out the accounts whose member
+/// role STS refuses (not deployed: the management account, an OU the StackSet does not target),
+/// with one warning naming them.
+pub async fn fan_out(sweep: &Sweep, sweep_id: Option<String>) -> Result<FannedOut, Failure> {
+    let (accounts, without_role) = reachable(sweep, accounts(sweep).await?).await;
+    if !without_role.is_empty() {
+        tracing::warn!(
+            sweep = sweep_id.as_deref(),
+            accounts = ?without_role,
+            "accounts skipped: the member role cannot be assumed there (deploy the member stack, or leave them out)"
+        );
+    }
     let regions = sweep
         .config
         .regions
@@ -153,11 +176,37 @@ pub async fn fan_out(sweep: &Sweep, sweep_id: Option<String>) -> Result<usize, F
     tracing::info!(
         sweep = sweep_id.as_deref(),
         accounts = accounts.len(),
+        without_member_role = without_role.len(),
         regions = regions.len(),
         work_items = items.len(),
         "sweep fanned out"
     );
-    Ok(items.len())
+    Ok(FannedOut {
+        work_items: items.len(),
+        without_member_role: without_role.len(),
+    })
+}
+
+/// Splits `accounts` into those to sweep and those whose member role STS refuses. Any other
+/// failure to assume the role keeps the account: its work item fails (and is retried) on its own.
+async fn reachable(sweep: &Sweep, accounts: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let checked: Vec<(String, bool)> = stream::iter(accounts)
+        .map(|account| async move {
+            let refused = matches!(
+                sweep.guard.check_account(&account).await,
+                Err(AdapterError::MemberRoleDenied { .. })
+            );
+            (account, refused)
+        })
+        .buffered(sweep.config.concurrency)
+        .collect()
+        .await;
+    let (refused, reachable): (Vec<_>, Vec<_>) =
+        checked.into_iter().partition(|(_, refused)| *refused);
+    (
+        reachable.into_iter().map(|(a, _)| a).collect(),
+        refused.into_iter().map(|(a, _)| a).collect(),
+    )
 }
 
 /// The accounts to sweep: the organisation's active accounts, the configured list, or the
@@ -198,6 +247,7 @@ pub async fn work(sweep: &Sweep, batch: &SqsEvent) -> SqsBatchResponse {
                 summary.notified += notified;
             }
             ItemResult::Rejected => summary.rejected += 1,
+            ItemResult::WithoutMemberRole => summary.without_member_role += 1,
             ItemResult::Failed => {
                 summary.failed += 1;
                 response.add_failure(id);
@@ -209,6 +259,7 @@ pub async fn work(sweep: &Sweep, batch: &SqsEvent) -> SqsBatchResponse {
         evaluated = summary.evaluated,
         failed = summary.failed,
         rejected = summary.rejected,
+        without_member_role = summary.without_member_role,
         findings = summary.findings,
         transitions = summary.transitions,
         notified = summary.notified,
@@ -222,6 +273,7 @@ struct Summary {
     evaluated: usize,
     failed: usize,
     rejected: usize,
+    without_member_role: usize,
     findings: usize,
     transitions: usize,
     notified: usize,
@@ -235,6 +287,9 @@ enum ItemResult {
     },
     /// Not a work item: redelivering it cannot help.
     Rejected,
+    /// STS refuses the member role in the item's account (removed since the fan-out):
+    /// redelivering it cannot help either.
+    WithoutMemberRole,
     Failed,
 }
 
@@ -265,6 +320,10 @@ async fn work_item(sweep: &Sweep, body: Option<&str>) -> ItemResult {
             transitions: done.transitions,
             notified: done.messages.len(),
         },
+        Err(EvaluationError::Aws(error @ AdapterError::MemberRoleDenied { .. })) => {
+            tracing::warn!(account = %item.account, region = %item.region, error = %error, "sweep item skipped");
+            ItemResult::WithoutMemberRole
+        }
         Err(error) => {
             tracing::error!(
                 account = %item.account,

@@ -15,13 +15,18 @@
 //! few dozen calls per evaluation.
 
 use std::collections::HashMap;
+use std::error::Error as _;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_sts::config::SharedCredentialsProvider;
+use aws_sdk_sts::config::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sdk_sts::error::SdkError;
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::{Mutex, OnceCell};
 
 use super::error::{AdapterError, required};
@@ -208,7 +213,9 @@ impl Accounts {
     }
 
     /// The configuration for `account`: the home configuration for the home account, else the
-    /// member role's (an error when no member role is configured).
+    /// member role's, whose credentials are fetched at once (an error when no member role is
+    /// configured; [`AdapterError::MemberRoleDenied`] when STS refuses the role there). Only a
+    /// configuration that worked is kept.
     pub async fn config_for(&self, account: &str) -> Result<SdkConfig, AdapterError> {
         let me = self.identity().await?;
         if account == me.account {
@@ -227,16 +234,51 @@ impl Accounts {
         if let Some(config) = members.get(account) {
             return Ok(config.clone());
         }
-        let config = assume_role(
-            &self.home,
-            &role.arn(&me.partition, account),
-            role.external_id.as_deref(),
-            role.max_mode,
-        )
-        .await;
+        let arn = role.arn(&me.partition, account);
+        let config =
+            assume_role(&self.home, &arn, role.external_id.as_deref(), role.max_mode).await;
+        assumable(&config, account, &arn).await?;
         members.insert(account.to_owned(), config.clone());
         Ok(config)
     }
+}
+
+/// Fetches `config`'s assumed-role credentials once, so that a role STS refuses fails here,
+/// classified and naming `account` and `role` ([`AdapterError::MemberRoleDenied`]), instead of
+/// as a dispatch failure (transient to the classification) inside the first call that needs
+/// them. The clients' identity cache fetches its own credentials afterwards: one more
+/// `AssumeRole` per account and cold start.
+async fn assumable(config: &SdkConfig, account: &str, role: &str) -> Result<(), AdapterError> {
+    let Some(provider) = config.credentials_provider() else {
+        return Ok(());
+    };
+    let Err(error) = provider.provide_credentials().await else {
+        return Ok(());
+    };
+    let refusal = error
+        .source()
+        .and_then(|source| source.downcast_ref::<SdkError<AssumeRoleError>>())
+        .and_then(|sts| Some((sts.code()?.to_owned(), sts.message().unwrap_or_default())));
+    Err(match refusal {
+        Some((code, message)) if code == "AccessDenied" => AdapterError::MemberRoleDenied {
+            account: account.to_owned(),
+            role: role.to_owned(),
+            code,
+            message: message.to_owned(),
+        },
+        Some((code, message)) => AdapterError::Service {
+            operation: "AssumeRole",
+            code,
+            message: format!("{role} in account {account}: {message}"),
+        },
+        None => AdapterError::Transport {
+            operation: "AssumeRole",
+            detail: format!(
+                "{role} in account {account}: {}",
+                DisplayErrorContext(&error)
+            ),
+        },
+    })
 }
 
 /// A configuration whose credentials come from assuming `role_arn` with `base`'s credentials,

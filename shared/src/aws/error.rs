@@ -48,6 +48,24 @@ pub enum AdapterError {
         /// What was wrong.
         detail: String,
     },
+    /// STS refused the member role in an account (`AccessDenied`): the role is not deployed
+    /// there (the management account, an OU the member StackSet does not target) or does not
+    /// trust reachguard. Retrying cannot help until someone deploys it.
+    #[error(
+        "AssumeRole: {code}: reachguard cannot assume {role} in account {account}: the member \
+         role is not deployed there or does not trust reachguard (deploy the member stack in that \
+         account, or leave it out of the sweep): {message}"
+    )]
+    MemberRoleDenied {
+        /// The account.
+        account: String,
+        /// The role's ARN.
+        role: String,
+        /// STS's error code (`AccessDenied`).
+        code: String,
+        /// STS's error message.
+        message: String,
+    },
     /// The answer lacks a member the adapter needs (an id, typically).
     #[error("{operation}: the response lacks {field}")]
     MissingField {
@@ -88,6 +106,7 @@ impl AdapterError {
     /// The operation that failed.
     pub fn operation(&self) -> &'static str {
         match self {
+            AdapterError::MemberRoleDenied { .. } => "AssumeRole",
             AdapterError::Service { operation, .. }
             | AdapterError::Transport { operation, .. }
             | AdapterError::Request { operation, .. }
@@ -98,7 +117,9 @@ impl AdapterError {
     /// The service's error code, if it sent one.
     pub fn code(&self) -> Option<&str> {
         match self {
-            AdapterError::Service { code, .. } => Some(code),
+            AdapterError::Service { code, .. } | AdapterError::MemberRoleDenied { code, .. } => {
+                Some(code)
+            }
             _ => None,
         }
     }
@@ -115,7 +136,9 @@ impl AdapterError {
                     )
             }
             AdapterError::Transport { .. } => true,
-            AdapterError::Request { .. } | AdapterError::MissingField { .. } => false,
+            AdapterError::Request { .. }
+            | AdapterError::MemberRoleDenied { .. }
+            | AdapterError::MissingField { .. } => false,
         }
     }
 

@@ -1,13 +1,15 @@
 //! The EC2 executor of remediation plans: decides each planned action in order (the core's
-//! [`decide`]: mode, allow-list, safety check on the model as the earlier actions leave it) and
-//! applies it in `remediate` mode.
+//! [`Rehearsal`]: mode, allow-list, safety check on the model as the earlier actions leave it)
+//! and applies it in `remediate` mode.
 //!
 //! Idempotent: every action first reads the current state and does nothing when it already
 //! holds (moto, unlike AWS, ignores `ClientToken`, and a re-run must create nothing new); creates
-//! carry a `ClientToken` derived from the action and the findings it fixes, and the tag
+//! carry a `ClientToken` derived from the action alone (what is created, where: concurrent
+//! invocations planning the same change send the same token), and the tag
 //! `reachguard:created-by`. It never deletes, and never touches NAT gateways, routes, ACLs or
-//! endpoint policies (no remediation action does). A failed action is reported as failed and the
-//! others still run: the report lists what was and was not applied.
+//! endpoint policies (no remediation action does). A failed action is reported — `Interrupted`
+//! when the failure is transient (throttling, 5xx, timeout: worth a retry), else `Failed` — and
+//! the others still run: the report lists what was and was not applied.
 
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::{
@@ -18,7 +20,7 @@ use super::error::{AdapterError, required};
 use crate::action::Action;
 use crate::model::Topology;
 use crate::remediation::{
-    ActionReport, Mode, Outcome, PlannedAction, RemediationPolicy, client_token, decide, simulate,
+    ActionReport, Mode, Outcome, PlannedAction, Rehearsal, RemediationPolicy, client_token,
 };
 use crate::snapshot::Snapshot;
 use crate::tags;
@@ -48,9 +50,9 @@ impl Remediator {
         }
     }
 
-    /// Decides each planned action in order ([`decide`], the safety check seeing the model as
-    /// the earlier actions leave it) and applies it in `remediate` mode. A failed action is
-    /// reported and the others still run.
+    /// Decides each planned action in order ([`Rehearsal`]: the safety check sees the model as
+    /// the earlier actions leave it, including those found already done) and applies it in
+    /// `remediate` mode. A failed action is reported and the others still run.
     pub async fn execute(
         &self,
         policy: &RemediationPolicy,
@@ -58,24 +60,26 @@ impl Remediator {
         model: &Topology,
         planned: Vec<PlannedAction>,
     ) -> Vec<ActionReport> {
-        let mut model = model.clone();
+        let mut rehearsal = Rehearsal::new(model);
         let mut actions = Vec::with_capacity(planned.len());
         for (vpc, action, findings) in planned {
-            let outcome = match decide(policy, snapshot, &model, &vpc, &action) {
+            let outcome = match rehearsal.decide(policy, snapshot, &vpc, &action) {
                 Err(reason) => Outcome::Skipped(reason),
-                Ok(Mode::Remediate) => match self.apply(&action, &findings).await {
+                Ok(Mode::Remediate) => match self.apply(&action).await {
                     Ok(outcome) => outcome,
                     Err(err) => {
-                        tracing::error!(action = action.name().as_str(), vpc = %vpc, error = %err, "remediation failed");
-                        Outcome::Failed(err.to_string())
+                        tracing::error!(action = action.name().as_str(), vpc = %vpc, error = %err, transient = err.is_transient(), "remediation failed");
+                        if err.is_transient() {
+                            Outcome::Interrupted(err.to_string())
+                        } else {
+                            Outcome::Failed(err.to_string())
+                        }
                     }
                 },
                 Ok(_) => Outcome::Planned(action.describe()),
             };
-            if matches!(outcome, Outcome::Applied(_) | Outcome::Planned(_)) {
-                // Later safety checks see the account as this action leaves it.
-                simulate(&mut model, &action);
-            }
+            // Later safety checks see the account as this action leaves it.
+            rehearsal.record(&action, &outcome);
             actions.push(ActionReport {
                 vpc,
                 action,
@@ -88,14 +92,9 @@ impl Remediator {
 
     /// Applies one action now (no mode, allow-list or safety check: the caller decided), reading
     /// the current state first: [`Outcome::AlreadyDone`] when nothing needs to change,
-    /// [`Outcome::Applied`] otherwise. `findings` (the keys of the findings it fixes) seed the
-    /// `ClientToken`.
-    pub async fn apply(
-        &self,
-        action: &Action,
-        findings: &[String],
-    ) -> Result<Outcome, AdapterError> {
-        let token = client_token(action, findings);
+    /// [`Outcome::Applied`] otherwise. Creates carry the action's `ClientToken`.
+    pub async fn apply(&self, action: &Action) -> Result<Outcome, AdapterError> {
+        let token = client_token(action);
         match action {
             Action::AssociateGatewayEndpoint {
                 endpoint,

@@ -250,13 +250,15 @@ impl StateTable {
     }
 
     /// Records a remediation attempt on a finding's record (the bookkeeping of attempts in
-    /// the last day, last outcome). A record that changed meanwhile is re-read once.
+    /// the last day, last outcome, whether it is due again: [`Record::remediation_due`]). A
+    /// record that changed meanwhile is re-read once.
     pub async fn record_attempt(
         &self,
         partition: &str,
         key: &str,
         now: i64,
         outcome: Result<(), String>,
+        due: bool,
     ) -> Result<(), AdapterError> {
         for _ in 0..2 {
             let Some(mut record) = self.record(partition, key).await? else {
@@ -264,6 +266,7 @@ impl StateTable {
             };
             let expected_version = record.version;
             record.record_attempt(now, outcome.clone());
+            record.remediation_due = due;
             record.version += 1;
             let update = Update {
                 record,

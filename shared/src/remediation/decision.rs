@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::safety::check_safety;
+use super::safety::{check_safety, simulate};
 use crate::action::{Action, ActionName};
 use crate::finding::Finding;
 use crate::model::Topology;
@@ -102,8 +102,11 @@ pub enum Outcome {
     Planned(String),
     /// Not applied: mode, allow-list or safety (the reason).
     Skipped(String),
-    /// The AWS call failed (the error).
+    /// The AWS call failed for good (the error): reported once as `remediation-failed`.
     Failed(String),
+    /// The AWS call failed transiently (throttling, 5xx, timeout; the error): the finding stays
+    /// due for remediation and a later evaluation (the retry) tries again.
+    Interrupted(String),
 }
 
 impl Outcome {
@@ -114,6 +117,7 @@ impl Outcome {
             Outcome::Planned(d) => ("planned", d),
             Outcome::Skipped(d) => ("skipped", d),
             Outcome::Failed(d) => ("failed", d),
+            Outcome::Interrupted(d) => ("retrying", d),
         }
     }
 }
@@ -190,10 +194,50 @@ pub fn decide(
     Ok(mode)
 }
 
+/// The model a plan's actions are decided on, as the earlier actions leave the account: each
+/// action is decided ([`decide`]) on the model with every earlier action that holds now (applied,
+/// found already done, or planned in dry-run) simulated on it.
+#[derive(Debug, Clone)]
+pub struct Rehearsal {
+    model: Topology,
+}
+
+impl Rehearsal {
+    /// Starts from the collected model.
+    pub fn new(model: &Topology) -> Self {
+        Rehearsal {
+            model: model.clone(),
+        }
+    }
+
+    /// [`decide`] on the model as the earlier actions left it.
+    pub fn decide(
+        &self,
+        policy: &RemediationPolicy,
+        snapshot: &Snapshot,
+        vpc: &str,
+        action: &Action,
+    ) -> Result<Mode, String> {
+        decide(policy, snapshot, &self.model, vpc, action)
+    }
+
+    /// Records what became of `action`: when the account now is as the action wants it
+    /// (applied, already done) or would be (planned), later safety checks see it so.
+    pub fn record(&mut self, action: &Action, outcome: &Outcome) {
+        if matches!(
+            outcome,
+            Outcome::Applied(_) | Outcome::AlreadyDone(_) | Outcome::Planned(_)
+        ) {
+            simulate(&mut self.model, action);
+        }
+    }
+}
+
 /// A finding's transition after remediation: `remediated` when an action for it was applied
 /// (or already done) and it is gone from `still_open` (the re-evaluation; `None`: not
-/// re-evaluated), `remediation-failed` when its action failed, `remediation-skipped` when it was
-/// only planned or skipped; otherwise unchanged. The action's note is attached.
+/// re-evaluated), `remediation-failed` when its action failed for good, `remediation-skipped`
+/// when it was only planned or skipped; otherwise (interrupted: to be retried) unchanged. The
+/// action's note is attached.
 pub fn outcome_transition(
     mut transition: Transition,
     actions: &[ActionReport],
@@ -208,7 +252,7 @@ pub fn outcome_transition(
         Outcome::Applied(_) | Outcome::AlreadyDone(_) if gone => {
             transition.status = Status::Remediated
         }
-        Outcome::Applied(_) | Outcome::AlreadyDone(_) => {}
+        Outcome::Applied(_) | Outcome::AlreadyDone(_) | Outcome::Interrupted(_) => {}
         Outcome::Failed(_) => transition.status = Status::RemediationFailed,
         Outcome::Planned(_) | Outcome::Skipped(_) => transition.status = Status::RemediationSkipped,
     }
@@ -216,17 +260,16 @@ pub fn outcome_transition(
     transition
 }
 
-/// A `ClientToken` (≤ 64 ASCII characters) derived from the action and the findings it fixes:
-/// the same plan always sends the same token, across processes and releases (FNV-1a over the
-/// action's JSON and the finding keys, not `std`'s unspecified hasher).
-pub fn client_token(action: &Action, findings: &[String]) -> String {
+/// A `ClientToken` (≤ 64 ASCII characters) derived from the action alone — what it creates,
+/// where: every invocation that plans the same change sends the same token, whichever findings
+/// it won, so AWS creates it once (FNV-1a over the action's JSON, stable across processes and
+/// releases, not `std`'s unspecified hasher).
+pub fn client_token(action: &Action) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let action_json = serde_json::to_string(action).unwrap_or_default();
-    for part in std::iter::once(action_json.as_str()).chain(findings.iter().map(String::as_str)) {
-        for byte in part.bytes().chain(std::iter::once(0)) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+    for byte in action_json.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
     format!("reachguard-{}-{hash:016x}", action.name())
 }
@@ -238,6 +281,7 @@ mod tests {
     use crate::finding::Finding;
     use crate::rule_id::RuleId;
     use crate::snapshot::{Tag as DocTag, Vpc};
+    use strum::VariantArray;
 
     fn finding(subnet: &str, actions: Vec<Action>) -> Finding {
         let mut f = Finding::new(
@@ -277,13 +321,91 @@ mod tests {
 
     #[test]
     fn client_tokens_are_stable_and_short() {
-        let keys = vec!["k".to_owned()];
-        let t = client_token(&associate("rtb-1"), &keys);
-        assert_eq!(t, client_token(&associate("rtb-1"), &keys));
-        assert_ne!(t, client_token(&associate("rtb-2"), &keys));
+        let t = client_token(&associate("rtb-1"));
+        assert_eq!(t, client_token(&associate("rtb-1")));
+        assert_ne!(t, client_token(&associate("rtb-2")));
         assert!(t.len() <= 64 && t.is_ascii(), "{t}");
         // Pinned: a token must not change between releases, or a retried create would duplicate.
-        assert_eq!(t, "reachguard-associate-gateway-endpoint-12563ba05b56a0ee");
+        assert_eq!(t, "reachguard-associate-gateway-endpoint-9efc0fdf102678d7");
+    }
+
+    /// `vpce-logs` (private DNS off) sits behind `sg-endpoint`, which admits nothing; `logs`
+    /// works through the NAT gateway. Enabling private DNS is unsafe unless 443 is admitted first.
+    fn blocked_logs_endpoint() -> (Topology, Action, Action) {
+        let topo = crate::testing::Topo::nat_only()
+            .interface_endpoint("vpce-logs", "logs", &["subnet-a"])
+            .endpoint_mut("vpce-logs", |e| e.private_dns_enabled = Some(false))
+            .endpoint_ingress(vec![]);
+        let model = Topology::from_snapshot(&topo.doc).expect("model");
+        let allow = Action::AllowHttpsFromVpc {
+            security_group: "sg-endpoint".into(),
+            cidr: "10.0.0.0/16".into(),
+        };
+        let enable = Action::EnablePrivateDns {
+            endpoint: "vpce-logs".into(),
+        };
+        (model, allow, enable)
+    }
+
+    #[test]
+    fn a_later_action_is_decided_on_the_model_the_earlier_outcomes_leave() {
+        let (model, allow, enable) = blocked_logs_endpoint();
+        let snapshot = Snapshot::default();
+        let policy = RemediationPolicy {
+            mode: Mode::Remediate,
+            ceiling: None,
+            allowed: ActionName::VARIANTS.iter().copied().collect(),
+        };
+        let done = |detail: &str| detail.to_owned();
+        for (first, enable_is_safe) in [
+            (Outcome::Applied(done("sg-endpoint now admits 443")), true),
+            (Outcome::AlreadyDone(done("already admits 443")), true),
+            (Outcome::Planned(done("would admit 443")), true),
+            (Outcome::Skipped(done("not allowed")), false),
+            (Outcome::Failed(done("UnauthorizedOperation")), false),
+            (Outcome::Interrupted(done("RequestLimitExceeded")), false),
+        ] {
+            let mut rehearsal = Rehearsal::new(&model);
+            assert_eq!(
+                rehearsal.decide(&policy, &snapshot, "vpc-1", &allow),
+                Ok(Mode::Remediate)
+            );
+            rehearsal.record(&allow, &first);
+            let second = rehearsal.decide(&policy, &snapshot, "vpc-1", &enable);
+            assert_eq!(
+                second.is_ok(),
+                enable_is_safe,
+                "after {first:?}: {second:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_interrupted_action_leaves_the_finding_opened_with_a_retrying_note() {
+        let f = finding("subnet-a", vec![associate("rtb-1")]);
+        let report = |outcome| ActionReport {
+            vpc: "vpc-1".into(),
+            action: associate("rtb-1"),
+            findings: vec![f.key()],
+            outcome,
+        };
+        let interrupted = outcome_transition(
+            Transition::opened(f.clone()),
+            &[report(Outcome::Interrupted("RequestLimitExceeded".into()))],
+            None,
+        );
+        assert_eq!(interrupted.status, Status::Opened);
+        let note = interrupted.remediation.expect("note");
+        assert_eq!(
+            (note.outcome.as_str(), note.detail.as_str()),
+            ("retrying", "RequestLimitExceeded")
+        );
+        let failed = outcome_transition(
+            Transition::opened(f.clone()),
+            &[report(Outcome::Failed("UnauthorizedOperation".into()))],
+            None,
+        );
+        assert_eq!(failed.status, Status::RemediationFailed);
     }
 
     #[test]

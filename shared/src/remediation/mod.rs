@@ -8,7 +8,7 @@ pub mod plans;
 pub mod safety;
 
 pub use decision::{
-    ActionReport, Mode, Outcome, PlannedAction, RemediationPolicy, client_token, decide,
+    ActionReport, Mode, Outcome, PlannedAction, Rehearsal, RemediationPolicy, client_token, decide,
     outcome_transition, plan,
 };
 pub use plans::{

@@ -96,7 +96,7 @@ pub(crate) fn strings(array_attribute: &Value) -> Vec<String> {
     serde_json::from_str(array_attribute.as_str().expect("String.Array")).expect("JSON array")
 }
 
-async fn delete_endpoint(account: &Account, endpoint: &str) {
+pub(crate) async fn delete_endpoint(account: &Account, endpoint: &str) {
     account
         .ec2()
         .delete_vpc_endpoints()
@@ -106,7 +106,7 @@ async fn delete_endpoint(account: &Account, endpoint: &str) {
         .expect("DeleteVpcEndpoints");
 }
 
-fn delete_endpoints_event(account: &str, endpoint: &str, caller_role: &str) -> Value {
+pub(crate) fn delete_endpoints_event(account: &str, endpoint: &str, caller_role: &str) -> Value {
     api_call(
         account,
         "ec2",
@@ -118,7 +118,7 @@ fn delete_endpoints_event(account: &str, endpoint: &str, caller_role: &str) -> V
     )
 }
 
-async fn available_s3_endpoints(
+pub(crate) async fn available_s3_endpoints(
     account: &Account,
     vpc: &str,
 ) -> Vec<aws_sdk_ec2::types::VpcEndpoint> {
@@ -237,7 +237,7 @@ async fn deleted_s3_endpoint(mode: &str) -> (Account, seed::Seeded, Vec<(Value, 
     (account, ep, delivered)
 }
 
-fn s3_transitions(body: &Value) -> Vec<&Value> {
+pub(crate) fn s3_transitions(body: &Value) -> Vec<&Value> {
     body["transitions"]
         .as_array()
         .expect("transitions")

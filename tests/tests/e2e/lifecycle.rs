@@ -300,6 +300,7 @@ async fn remediation_attempts_are_recorded_on_the_finding() {
                 &finding.key(),
                 t,
                 Err("UnauthorizedOperation".into()),
+                false,
             )
             .await
             .unwrap();

@@ -11,5 +11,6 @@ mod lambdas;
 mod lifecycle;
 mod notify;
 mod remediate;
+mod resilience;
 mod slack;
 mod template;

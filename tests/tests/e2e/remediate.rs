@@ -22,16 +22,11 @@ async fn every_action_changes_moto_once_and_then_is_already_done() {
     let account = Account::new().await;
     let s = seed::broken(&account).await;
     let remediator = Remediator::new(&account.config);
-    let keys = vec!["test".to_owned()];
     let apply_twice = |action: Action| {
         let remediator = remediator.clone();
-        let keys = keys.clone();
         async move {
-            let first = remediator.apply(&action, &keys).await.expect("first apply");
-            let second = remediator
-                .apply(&action, &keys)
-                .await
-                .expect("second apply");
+            let first = remediator.apply(&action).await.expect("first apply");
+            let second = remediator.apply(&action).await.expect("second apply");
             assert!(applied(&first), "{action:?}: {first:?}");
             assert!(already_done(&second), "{action:?}: {second:?}");
         }
@@ -119,7 +114,7 @@ async fn every_action_changes_moto_once_and_then_is_already_done() {
     let sg = seed::security_group(&account, &s.vpc, "sts-endpoint", Some(&s.cidr)).await;
     let sts = seed::interface_endpoint(&account, &s.vpc, "sts", &s.subnets, &sg, false).await;
     let first = remediator
-        .apply(&Action::EnablePrivateDns { endpoint: sts }, &keys)
+        .apply(&Action::EnablePrivateDns { endpoint: sts })
         .await
         .expect("apply");
     assert!(applied(&first), "{first:?}");

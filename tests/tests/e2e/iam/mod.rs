@@ -408,7 +408,7 @@ async fn every_action(home: &Account, target: &Account, segments: &mut Vec<Segme
         );
         let config = accounts.config_for(&target.id).await.expect("config");
         let outcome = Remediator::new(&config)
-            .apply(&action, &["iam".to_owned()])
+            .apply(&action)
             .await
             .expect("apply");
         assert!(
@@ -1103,14 +1103,11 @@ async fn with_the_central_mode_notify_a_member_vpc_tagged_remediate_is_not_chang
         .await
         .expect("member config");
     Remediator::new(&config)
-        .apply(
-            &Action::CreateGatewayEndpoint {
-                vpc: s.vpc.clone(),
-                service_name: format!("com.amazonaws.{REGION}.dynamodb"),
-                route_tables: vec![s.route_table.clone()],
-            },
-            &[],
-        )
+        .apply(&Action::CreateGatewayEndpoint {
+            vpc: s.vpc.clone(),
+            service_name: format!("com.amazonaws.{REGION}.dynamodb"),
+            route_tables: vec![s.route_table.clone()],
+        })
         .await
         .expect("apply");
     let journal = Journal::of(&proxy);
