@@ -1,12 +1,12 @@
 //! [`EvaluationError`]: why a live evaluation (a scan, a guard evaluation, a remediation run)
-//! failed. Nothing of it was notified.
+//! failed. What it did not announce is left pending for the retry.
 
 use reachguard_shared::aws::AdapterError;
 use reachguard_shared::error::SnapshotError;
 
 use crate::failure::{Failure, Retry};
 
-/// Why a live evaluation failed. Nothing of it was notified.
+/// Why a live evaluation failed. What it did not announce is left pending for the retry.
 #[derive(Debug, thiserror::Error)]
 pub enum EvaluationError {
     /// An AWS call failed (after the SDK's retries).
@@ -15,6 +15,16 @@ pub enum EvaluationError {
     /// What was collected does not validate as a snapshot.
     #[error("the collected resources are not a valid snapshot: {0}")]
     Snapshot(#[from] SnapshotError),
+    /// The invocation's deadline is too close to begin a step (what was claimed is given back).
+    #[error(
+        "stopped before {step}: {left_ms} ms left before the invocation's deadline (the retry continues)"
+    )]
+    Deadline {
+        /// The step not begun.
+        step: &'static str,
+        /// Time left, in milliseconds.
+        left_ms: u64,
+    },
 }
 
 impl EvaluationError {
@@ -23,6 +33,7 @@ impl EvaluationError {
         match self {
             EvaluationError::Aws(error) => Retry::of(error),
             EvaluationError::Snapshot(_) => Retry::NonRetryable,
+            EvaluationError::Deadline { .. } => Retry::Retryable,
         }
     }
 }

@@ -9,9 +9,11 @@
 //! - [`remediation`]: remediation inside the guard, with the state table's attempt limits;
 //! - [`scan`]: collect + evaluate, and a remediation run, for the CLI;
 //! - [`error`], [`failure`]: why an evaluation failed, and whether a retry can help;
+//! - [`deadline`]: when the invocation ends, checked before each step;
 //! - `lambda` (feature `lambda`): the Lambda runtime glue.
 #![warn(missing_docs)]
 
+pub mod deadline;
 pub mod error;
 pub mod failure;
 pub mod guard;
@@ -21,6 +23,7 @@ pub mod remediation;
 pub mod scan;
 pub mod settings;
 
+pub use deadline::Deadline;
 pub use error::EvaluationError;
 pub use failure::{Failure, Retry};
 pub use guard::{AccountRegion, Evaluated, Guard, Handled};

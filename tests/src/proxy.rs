@@ -1,5 +1,7 @@
 //! A loopback HTTP proxy in front of moto that injects faults: a burst of throttling and 503
-//! answers, and an operation that is always denied. It counts requests per operation. It speaks just enough HTTP/1.1 for the SDK
+//! answers, an operation that is always denied, an operation that fails a number of times, and
+//! one whose requests are held unanswered. It enforces SNS's message size limit as AWS does
+//! (moto checks the message alone). It counts requests per operation. It speaks just enough HTTP/1.1 for the SDK
 //! (`Content-Length` bodies, keep-alive) and forwards everything else to moto unchanged.
 
 use std::collections::BTreeMap;
@@ -20,13 +22,47 @@ pub struct Plan {
     /// Requests for this operation (`Action=` or `X-Amz-Target`) always fail with an
     /// authorisation error: a permanent failure.
     pub deny: Option<String>,
+    /// Requests matching this fail with a bare HTTP 503 (transient), a number of times.
+    pub fail: Option<Fail>,
+    /// Requests for this operation wait, unanswered, until [`FaultProxy::release_held`] (a call
+    /// in flight while something else happens, or when its caller is killed); then the rest of
+    /// the plan applies to them.
+    pub hold: Option<String>,
 }
+
+/// Requests that fail with a 503: those of `operation` whose body contains `containing`, the
+/// first `times` of them.
+#[derive(Debug, Clone, Default)]
+pub struct Fail {
+    /// The operation, e.g. `Publish`.
+    pub operation: String,
+    /// Text the request body must contain (form-encoded as sent), e.g. a VPC id.
+    pub containing: String,
+    /// How many such requests fail (the SDK's own retries count).
+    pub times: usize,
+}
+
+/// The most SNS publishes: 262,144 bytes of message and attributes (names, data types,
+/// values).
+pub const SNS_MAX_MESSAGE_BYTES: usize = 262_144;
 
 #[derive(Debug, Default)]
 struct Counters {
     requests: AtomicUsize,
     faults: AtomicUsize,
+    failed: AtomicUsize,
+    held: Held,
     by_operation: Mutex<BTreeMap<String, usize>>,
+}
+
+/// Permits for held requests to go on ([`FaultProxy::release_held`]): none at first.
+#[derive(Debug)]
+struct Held(tokio::sync::Semaphore);
+
+impl Default for Held {
+    fn default() -> Self {
+        Held(tokio::sync::Semaphore::new(0))
+    }
 }
 
 /// A running proxy; stopped when dropped.
@@ -78,6 +114,22 @@ impl FaultProxy {
             .map_or(0, |ops| ops.get(operation).copied().unwrap_or(0))
     }
 
+    /// Lets the held requests (and every later one) go on.
+    pub fn release_held(&self) {
+        self.counters
+            .held
+            .0
+            .add_permits(tokio::sync::Semaphore::MAX_PERMITS / 2);
+    }
+
+    /// Waits until `operation` was requested at least once (each request counts as it arrives,
+    /// held or not).
+    pub async fn requested(&self, operation: &str) {
+        while self.requests_for(operation) == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Requests answered with a fault.
     pub fn faults(&self) -> usize {
         self.counters.faults.load(Ordering::SeqCst)
@@ -107,12 +159,28 @@ async fn serve(
         if let (Some(op), Ok(mut ops)) = (&operation, counters.by_operation.lock()) {
             *ops.entry(op.clone()).or_default() += 1;
         }
-        let fault = if plan
-            .deny
-            .as_deref()
-            .is_some_and(|d| Some(d) == operation.as_deref())
-        {
+        let is = |op: &Option<String>| op.is_some() && *op == operation;
+        if is(&plan.hold) {
+            // The semaphore is never closed: this waits for `release_held`.
+            let _go_on = counters.held.0.acquire().await;
+        }
+        let failing = plan.fail.as_ref().is_some_and(|f| {
+            Some(&f.operation) == operation.as_ref()
+                && String::from_utf8_lossy(&body).contains(&f.containing)
+                && counters.failed.fetch_add(1, Ordering::SeqCst) < f.times
+        });
+        let fault = if is(&plan.deny) {
             Some(denied(protocol))
+        } else if failing {
+            Some(unavailable())
+        } else if operation.as_deref() == Some("Publish")
+            && sns_message_bytes(&body) > SNS_MAX_MESSAGE_BYTES
+        {
+            Some(query_error(
+                "400 Bad Request",
+                "InvalidParameter",
+                "Invalid parameter: Message too long",
+            ))
         } else if n < 2 * plan.burst && n.is_multiple_of(2) {
             Some(if n.is_multiple_of(4) {
                 throttled(protocol)
@@ -187,6 +255,28 @@ fn operation(head: &str, body: &[u8]) -> Option<String> {
             .split('&')
             .find_map(|kv| kv.strip_prefix("Action=").map(str::to_owned))
     })
+}
+
+/// The bytes SNS counts of a form-encoded `Publish`: the message, and each attribute's name,
+/// data type and value.
+fn sns_message_bytes(body: &[u8]) -> usize {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(name, _)| {
+            *name == "Message"
+                || (name.starts_with("MessageAttributes.entry.")
+                    && [".Name", ".Value.DataType", ".Value.StringValue"]
+                        .iter()
+                        .any(|part| name.ends_with(part)))
+        })
+        .map(|(_, value)| form_decoded_len(value))
+        .sum()
+}
+
+/// The length in bytes of a form-encoded value once decoded (`%XX` is one byte, `+` a space).
+fn form_decoded_len(value: &str) -> usize {
+    value.len() - 2 * value.matches('%').count()
 }
 
 async fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<Vec<u8>> {

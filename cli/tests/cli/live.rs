@@ -312,6 +312,7 @@ async fn scan_reads_nat_metrics_in_one_request_and_survives_cloudwatch_denied() 
         Plan {
             burst: 0,
             deny: Some("GetMetricData".into()),
+            ..Plan::default()
         },
     )
     .await;

@@ -29,6 +29,7 @@ async fn a_burst_of_throttling_and_503s_is_retried_to_the_same_findings() {
         Plan {
             burst: 8,
             deny: None,
+            ..Plan::default()
         },
     )
     .await;
@@ -61,6 +62,7 @@ async fn a_permanent_failure_is_a_clear_error_and_notifies_nothing() {
         Plan {
             burst: 0,
             deny: Some("DescribeNatGateways".into()),
+            ..Plan::default()
         },
     )
     .await;

@@ -455,6 +455,7 @@ async fn a_permanent_aws_failure_fails_the_invocation_as_non_retryable() {
         Plan {
             burst: 0,
             deny: Some("DescribeRouteTables".into()),
+            ..Plan::default()
         },
     )
     .await;

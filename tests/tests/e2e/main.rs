@@ -4,6 +4,7 @@
 
 mod accounts;
 mod collect;
+mod delivery;
 mod faults;
 mod lambdas;
 mod lifecycle;

@@ -145,6 +145,7 @@ async fn a_failure_mid_plan_is_reported_and_the_rest_still_applies() {
         Plan {
             burst: 0,
             deny: Some("ModifyVpcEndpoint".into()),
+            ..Plan::default()
         },
     )
     .await;
