@@ -131,15 +131,11 @@ impl Record {
             .map(|p| &p.transition)
     }
 
-    /// Moves the pending transitions whose lease expired at `now` to `lease`. Returns whether
-    /// any did.
-    pub fn take_over(&mut self, lease: &Lease, now: i64) -> bool {
-        let mut taken = false;
+    /// Moves the pending transitions whose lease expired at `now` to `lease`.
+    pub fn take_over(&mut self, lease: &Lease, now: i64) {
         for pending in self.pending.iter_mut().filter(|p| p.lease.until <= now) {
             pending.lease = lease.clone();
-            taken = true;
         }
-        taken
     }
 
     /// Forgets the transitions `claim` holds: SNS accepted them. Returns whether any were held.
@@ -224,16 +220,14 @@ pub fn partition(account: &str, region: &str, vpc: &str) -> String {
     format!("{account}#{region}#{vpc}")
 }
 
-/// A record to write, conditional on the version read, and the transition it announces.
+/// A record to write, conditional on the version read (its pending transitions say what it
+/// announces).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Update {
     /// The new record (its `version` is the one to write).
     pub record: Record,
     /// The version the write is conditional on (0: the record must not exist yet).
     pub expected_version: u64,
-    /// The transition this update adds to the record's pending ones (held by the evaluation's
-    /// lease); `None` for bookkeeping-only writes.
-    pub transition: Option<Transition>,
 }
 
 fn transition(status: Status, finding: &Finding) -> Transition {
@@ -261,10 +255,10 @@ impl Claiming<'_> {
     ) -> Update {
         let expected_version = previous.map_or(0, |p| p.version);
         record.take_over(self.lease, self.now);
-        if let Some(t) = &transition {
+        if let Some(transition) = transition {
             record.pending.push(Pending {
                 lease: self.lease.clone(),
-                transition: t.clone(),
+                transition,
             });
         }
         Update {
@@ -273,7 +267,6 @@ impl Claiming<'_> {
                 ..record
             },
             expected_version,
-            transition,
         }
     }
 }

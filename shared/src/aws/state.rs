@@ -308,7 +308,6 @@ impl StateTable {
             let update = Update {
                 record,
                 expected_version,
-                transition: None,
             };
             if self.write(&update).await? {
                 return Ok(());
@@ -403,12 +402,11 @@ impl StateTable {
             record.take_over(lease, now);
             record.pending.push(Pending {
                 lease: lease.clone(),
-                transition: transition.clone(),
+                transition,
             });
             updates.push(Update {
                 expected_version: old.version,
                 record,
-                transition: Some(transition),
             });
             previous.push(old);
         }
