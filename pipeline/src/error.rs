@@ -1,13 +1,14 @@
 //! [`EvaluationError`]: why a live evaluation (a scan, a guard evaluation, a remediation run)
-//! failed. Nothing of it was notified, except when remediation was interrupted.
+//! failed. What it did not announce is left pending for the retry (when remediation was
+//! interrupted, everything else was announced first).
 
 use reachguard_shared::aws::AdapterError;
 use reachguard_shared::error::SnapshotError;
 
 use crate::failure::{Failure, Retry};
 
-/// Why a live evaluation failed. Nothing of it was notified, except when remediation was
-/// interrupted (the rest was announced).
+/// Why a live evaluation failed. What it did not announce is left pending for the retry (when
+/// remediation was interrupted, everything else was announced first).
 #[derive(Debug, thiserror::Error)]
 pub enum EvaluationError {
     /// An AWS call failed (after the SDK's retries).
@@ -23,6 +24,16 @@ pub enum EvaluationError {
     /// was announced: its findings stay due, and a retry tries again.
     #[error("remediation interrupted by a transient failure, to be retried: {0}")]
     RemediationInterrupted(String),
+    /// The invocation's deadline is too close to begin a step (what was claimed is given back).
+    #[error(
+        "stopped before {step}: {left_ms} ms left before the invocation's deadline (the retry continues)"
+    )]
+    Deadline {
+        /// The step not begun.
+        step: &'static str,
+        /// Time left, in milliseconds.
+        left_ms: u64,
+    },
 }
 
 impl EvaluationError {
@@ -31,7 +42,9 @@ impl EvaluationError {
         match self {
             EvaluationError::Aws(error) => Retry::of(error),
             EvaluationError::Snapshot(_) | EvaluationError::NotAnAccount(_) => Retry::NonRetryable,
-            EvaluationError::RemediationInterrupted(_) => Retry::Retryable,
+            EvaluationError::RemediationInterrupted(_) | EvaluationError::Deadline { .. } => {
+                Retry::Retryable
+            }
         }
     }
 }

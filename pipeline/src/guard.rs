@@ -13,6 +13,8 @@
 //! the adapters'. Remediation with the state table's attempt limits is [`crate::remediation`];
 //! what is handed to the sweep's work queue instead of evaluated inline is [`crate::deferral`].
 
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use reachguard_shared::account::is_account_id;
@@ -24,15 +26,17 @@ use reachguard_shared::aws::{
 use reachguard_shared::evaluate::evaluate_with;
 use reachguard_shared::finding::Finding;
 use reachguard_shared::intake::{self, Decision, LoopGuard};
-use reachguard_shared::lifecycle::EvaluatedScope;
+use reachguard_shared::lifecycle::{EvaluatedScope, Lease};
 use reachguard_shared::model::Topology;
 use reachguard_shared::notification::{Notification, Transition, Trigger};
 use reachguard_shared::snapshot::Snapshot;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::deadline::Deadline;
 use crate::error::EvaluationError;
 use crate::failure::{Failure, Retry};
+use crate::remediation::Remediation;
 use crate::settings::Settings;
 
 /// Where to evaluate: an account and region (`None`: the function's own).
@@ -57,7 +61,7 @@ pub struct Evaluated {
     pub transitions: usize,
     /// Remediation actions applied.
     pub remediated: usize,
-    /// SNS message ids, one per VPC notified.
+    /// SNS message ids, one per VPC notified (one per part when a VPC's notification was split).
     pub messages: Vec<String>,
 }
 
@@ -148,8 +152,9 @@ impl Guard {
     /// logged at error level and succeed (a retry cannot help); ignored events (the intake's
     /// reasons, or a region outside `REACHGUARD_REGIONS`) succeed; a failed evaluation fails the
     /// invocation (after the others of the same input were tried, so one bad account never
-    /// hides another's findings).
-    pub async fn handle(&self, input: Value) -> Result<Handled, Failure> {
+    /// hides another's findings). Each step begins only with time left before `deadline`
+    /// ([`Deadline::check`]).
+    pub async fn handle(&self, input: Value, deadline: Deadline) -> Result<Handled, Failure> {
         let events = match intake::decode_value(input) {
             Ok(events) => events,
             Err(error) => {
@@ -192,7 +197,7 @@ impl Guard {
                             .await
                             .map(|item| outcome.deferred.push(item)),
                         None => self
-                            .evaluate(&target, &scope, &trigger)
+                            .evaluate_within(&target, &scope, &trigger, 0, deadline)
                             .await
                             .map(|done| outcome.evaluated.push(done)),
                     };
@@ -231,10 +236,9 @@ impl Guard {
     }
 
     /// Evaluates `scope` in `target`'s account (`None`: the home account; anything but a
-    /// 12-digit id: [`EvaluationError::NotAnAccount`]) and region, remediates per mode and
-    /// publishes one message per VPC with transitions. Nothing is published unless everything
-    /// before it worked. Findings that depend only on unsettled resources are held back and
-    /// their VPCs evaluated again later ([`crate::deferral`]).
+    /// 12-digit id: [`EvaluationError::NotAnAccount`]) and region, without a known deadline
+    /// (claims are leased for [`crate::deadline::LEASE_WITHOUT_DEADLINE`]): see
+    /// [`Guard::evaluate_within`].
     pub async fn evaluate(
         &self,
         target: &AccountRegion,
@@ -266,7 +270,28 @@ impl Guard {
         trigger: &Trigger,
         recheck: u32,
     ) -> Result<Evaluated, EvaluationError> {
+        self.evaluate_within(target, scope, trigger, recheck, Deadline::unknown())
+            .await
+    }
+
+    /// Evaluates `scope` in `target`'s account and region (the `recheck`-th re-evaluation of
+    /// unsettled resources), remediates per mode and publishes one message per VPC with
+    /// transitions. Findings that depend only on unsettled resources are held back and their
+    /// VPCs evaluated again later ([`crate::deferral`]). With a state table, the transitions are
+    /// first claimed (recorded pending under a lease that ends at `deadline`) and marked
+    /// announced per VPC once SNS accepted its message; on any failure the unannounced ones are
+    /// given back for the retry (and, should the process die, the next evaluation of the VPC
+    /// takes them over).
+    pub async fn evaluate_within(
+        &self,
+        target: &AccountRegion,
+        scope: &Scope,
+        trigger: &Trigger,
+        recheck: u32,
+        deadline: Deadline,
+    ) -> Result<Evaluated, EvaluationError> {
         let started = Instant::now();
+        deadline.check("collection")?;
         let account = self.account_of(target).await?;
         let config = self
             .accounts
@@ -306,8 +331,13 @@ impl Guard {
                 .unwrap_or_else(|| topology.vpcs.iter().map(|v| v.id.clone()).collect()),
             measured: !collection.nat_metrics_failed,
         };
+        deadline.check("claiming the transitions")?;
+        let lease = Lease {
+            claim: claim_id(),
+            until: deadline.lease_until(),
+        };
         let mut claim = self
-            .transitions(&evaluated, &report.findings, &suppressed)
+            .transitions(&evaluated, &report.findings, &suppressed, &lease)
             .await?;
         let collected = Collected {
             config: &config,
@@ -317,20 +347,9 @@ impl Guard {
             evaluated: &evaluated,
             findings: &report.findings,
         };
-        let announced = self.announce(&collected, trigger, &mut claim).await;
-        let (notifications, remediated, messages, interrupted) = match announced {
-            Ok(done) => done,
-            Err(error) => {
-                // Nothing (or not everything) was announced: give the transitions back so that
-                // the retry announces them.
-                if let Some(state) = &self.state
-                    && let Err(release) = state.release(claim).await
-                {
-                    tracing::error!(error = %release, "could not release the lifecycle claim");
-                }
-                return Err(error);
-            }
-        };
+        let (notifications, remediated, messages, interrupted) = self
+            .announce(&collected, trigger, &mut claim, deadline)
+            .await?;
         let done = Evaluated {
             account,
             region,
@@ -360,13 +379,14 @@ impl Guard {
         Ok(done)
     }
 
-    /// The transitions of this evaluation: those this invocation won in the state table, or,
-    /// without a table, every current finding `opened`.
+    /// The transitions of this evaluation: those this invocation won in the state table
+    /// (claimed under `lease`), or, without a table, every current finding `opened`.
     pub(crate) async fn transitions(
         &self,
         scope: &EvaluatedScope,
         findings: &[Finding],
         suppressed: &[Finding],
+        lease: &Lease,
     ) -> Result<Claim, EvaluationError> {
         let Some(state) = &self.state else {
             let opened = findings.iter().cloned().map(Transition::opened).collect();
@@ -374,19 +394,93 @@ impl Guard {
         };
         let reminder_secs = i64::from(self.settings.reminder_hours) * 3600;
         Ok(state
-            .transitions(scope, findings, suppressed, now(), reminder_secs)
+            .transitions(scope, findings, suppressed, now(), reminder_secs, lease)
             .await?)
     }
 
-    /// Completes the claim (the resolutions of a deleted service), remediates and publishes one
-    /// message per VPC. Returns the number of transitions announced, of actions applied, the
+    /// Completes the claim (the resolutions of a deleted service), remediates, records what is
+    /// to be announced, publishes one message per VPC and marks what SNS accepted as announced.
+    /// Whatever was not published is given back to the state table (by claim id) before the
+    /// error is returned. Returns the number of transitions announced, of actions applied, the
     /// message ids, and the remediation interrupted by a transient failure, if any.
     async fn announce(
         &self,
         at: &Collected<'_>,
         trigger: &Trigger,
         claim: &mut Claim,
+        deadline: Deadline,
     ) -> Result<(usize, usize, Vec<String>, Option<String>), EvaluationError> {
+        let evaluated = at.evaluated;
+        let prepared = self.prepare(at, claim, deadline).await;
+        let remediation = match prepared {
+            Ok(remediation) => remediation,
+            Err(error) => {
+                self.give_back(claim, claim.findings()).await;
+                return Err(error);
+            }
+        };
+        let notifications = Notification::group(
+            &evaluated.account,
+            &evaluated.region,
+            trigger,
+            remediation.transitions,
+        );
+        let published = self.notifier.publish_all(&notifications).await;
+        let mut announced = 0;
+        let mut messages = Vec::new();
+        let (mut sent, mut unsent) = (Vec::new(), Vec::new());
+        let mut failure = None;
+        for part in published {
+            let findings = part
+                .part
+                .transitions
+                .iter()
+                .map(|t| (t.finding.vpc.clone(), t.finding.key()));
+            match part.result {
+                Ok(id) => {
+                    announced += part.part.transitions.len();
+                    messages.push(id);
+                    sent.extend(findings);
+                }
+                Err(error) => {
+                    unsent.extend(findings);
+                    failure.get_or_insert(error);
+                }
+            }
+        }
+        if let Some(state) = &self.state {
+            let sent = sent.iter().map(|(vpc, key)| (vpc.as_str(), key.clone()));
+            let marked = state.announced(claim, sent).await;
+            if let Err(error) = marked {
+                // SNS has them: a retry that finds them pending announces them again.
+                tracing::error!(error = %error, "could not mark the published transitions announced");
+            }
+        }
+        match failure {
+            None => Ok((
+                announced,
+                remediation.applied,
+                messages,
+                remediation.interrupted,
+            )),
+            Some(error) => {
+                let unsent = unsent.iter().map(|(vpc, key)| (vpc.as_str(), key.clone()));
+                self.give_back(claim, unsent).await;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Everything between the claim and the publishing: the deleted services' resolutions,
+    /// remediation, and the transitions to announce recorded on their records (so that a retry
+    /// announces what this invocation would have: `remediated`, not `opened`). Returns what
+    /// remediation did, with the transitions to announce.
+    async fn prepare(
+        &self,
+        at: &Collected<'_>,
+        claim: &mut Claim,
+        deadline: Deadline,
+    ) -> Result<Remediation, EvaluationError> {
         let evaluated = at.evaluated;
         if let Some(state) = &self.state {
             // A deleted service is gone: its open findings (wherever stored) are resolved.
@@ -396,28 +490,40 @@ impl Guard {
                 .iter()
                 .filter(|s| s.starts_with("arn:"))
             {
-                claim.extend(
-                    state
-                        .resolve_service(&evaluated.account, &evaluated.region, service, now())
-                        .await?,
-                );
+                let resolved = state
+                    .resolve_service(
+                        &evaluated.account,
+                        &evaluated.region,
+                        service,
+                        now(),
+                        claim.lease(),
+                    )
+                    .await?;
+                claim.extend(resolved);
             }
         }
+        deadline.check("remediation")?;
         let remediation = self.remediate(at, claim).await?;
-        let notifications = Notification::group(
-            &evaluated.account,
-            &evaluated.region,
-            trigger,
-            remediation.transitions,
-        );
-        let messages = self.notifier.publish_all(&notifications).await?;
-        let announced = notifications.iter().map(|n| n.transitions.len()).sum();
-        Ok((
-            announced,
-            remediation.applied,
-            messages,
-            remediation.interrupted,
-        ))
+        if let Some(state) = &self.state {
+            state.settle(claim, &remediation.transitions).await?;
+        }
+        deadline.check("publishing")?;
+        Ok(remediation)
+    }
+
+    /// Gives the claim's transitions on `findings` (finding keys by VPC) back to the state
+    /// table, so that the retry announces them; when even that fails, their lease expires at
+    /// the deadline and the next evaluation of their VPC announces them.
+    async fn give_back<'a>(
+        &self,
+        claim: &Claim,
+        findings: impl IntoIterator<Item = (&'a str, String)>,
+    ) {
+        if let Some(state) = &self.state
+            && let Err(error) = state.release(claim, findings).await
+        {
+            tracing::error!(error = %error, "could not give the claim back: its lease expires at the deadline");
+        }
     }
 }
 
@@ -431,6 +537,21 @@ pub(crate) struct Collected<'a> {
     pub(crate) evaluated: &'a EvaluatedScope,
     /// The evaluation's current findings.
     pub(crate) findings: &'a [Finding],
+}
+
+/// A claim id no other evaluation uses: a randomly keyed hash of a per-process counter, the
+/// time and the process id.
+fn claim_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let seed = (
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        nanos,
+        std::process::id(),
+    );
+    format!("{:016x}", RandomState::new().hash_one(seed))
 }
 
 /// Seconds since the epoch (the lifecycle's clock).

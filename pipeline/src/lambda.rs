@@ -1,9 +1,15 @@
 //! The glue only the Lambda functions need (feature `lambda`): logs the way Lambda expects them,
-//! and a [`Failure`] as the runtime's `Diagnostic`.
+//! a [`Failure`] as the runtime's `Diagnostic`, and the invocation's [`Deadline`].
 
-use lambda_runtime::Diagnostic;
+use lambda_runtime::{Context, Diagnostic};
 
+use crate::deadline::Deadline;
 use crate::failure::Failure;
+
+/// The invocation's deadline, from its context.
+pub fn deadline(context: &Context) -> Deadline {
+    Deadline::at(context.deadline())
+}
 
 /// Structured logs as Lambda expects them: JSON when the function's log format is JSON
 /// (`AWS_LAMBDA_LOG_FORMAT`), the level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else

@@ -11,9 +11,11 @@
 //!   unsettled resources, later);
 //! - [`scan`]: collect + evaluate, and a remediation run, for the CLI;
 //! - [`error`], [`failure`]: why an evaluation failed, and whether a retry can help;
+//! - [`deadline`]: when the invocation ends, checked before each step;
 //! - `lambda` (feature `lambda`): the Lambda runtime glue.
 #![warn(missing_docs)]
 
+pub mod deadline;
 pub mod deferral;
 pub mod error;
 pub mod failure;
@@ -24,6 +26,7 @@ pub mod remediation;
 pub mod scan;
 pub mod settings;
 
+pub use deadline::Deadline;
 pub use error::EvaluationError;
 pub use failure::{Failure, Retry};
 pub use guard::{AccountRegion, Evaluated, Guard, Handled};

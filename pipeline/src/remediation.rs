@@ -128,7 +128,7 @@ impl Guard {
             .collect();
         if self.state.is_some() {
             let followup = self
-                .transitions(evaluated, &report.findings, &suppressed)
+                .transitions(evaluated, &report.findings, &suppressed, claim.lease())
                 .await?;
             transitions.extend(
                 followup

@@ -6,6 +6,14 @@
 //! (`aws::state`, DynamoDB) writes each update conditionally on the version it read, and only the
 //! transitions whose write succeeded are notified, so two concurrent evaluations of one VPC never
 //! announce the same transition twice.
+//!
+//! **Durable announcement.** A transition is recorded on its record as [`Pending`], held by the
+//! [`Lease`] of the evaluation that found it (a claim id and an expiry: the invocation's
+//! deadline), and removed only once SNS accepted the message that carries it
+//! ([`Record::announced`]). A pending transition whose lease expired (its invocation died, or gave
+//! it back with [`Record::release`]) is taken over by the next evaluation of its VPC, so a claimed
+//! transition is announced at least once, and exactly once unless an invocation outlives its own
+//! deadline.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -80,6 +88,28 @@ pub struct Record {
     pub finding: Finding,
     /// Optimistic-concurrency version; 0 for a record never stored.
     pub version: u64,
+    /// Transitions recorded but not yet accepted by SNS, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<Pending>,
+}
+
+/// Who announces a pending transition, and until when: the evaluation's claim id and the epoch
+/// second its invocation ends (Lambda stops it by then, so an expired lease is an abandoned one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// Unique per evaluation.
+    pub claim: String,
+    /// The lease expires at this epoch second.
+    pub until: i64,
+}
+
+/// A transition recorded on its finding's record and not yet announced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pending {
+    /// The evaluation announcing it.
+    pub lease: Lease,
+    /// What to announce.
+    pub transition: Transition,
 }
 
 impl Record {
@@ -95,6 +125,49 @@ impl Record {
             .filter(|&&t| now - t < DAY_SECS)
             .count()
             < max_per_day
+    }
+
+    /// The pending transitions `claim` holds.
+    pub fn held_by<'a>(&'a self, claim: &'a str) -> impl Iterator<Item = &'a Transition> + 'a {
+        self.pending
+            .iter()
+            .filter(move |p| p.lease.claim == claim)
+            .map(|p| &p.transition)
+    }
+
+    /// Moves the pending transitions whose lease expired at `now` to `lease`.
+    pub fn take_over(&mut self, lease: &Lease, now: i64) {
+        for pending in self.pending.iter_mut().filter(|p| p.lease.until <= now) {
+            pending.lease = lease.clone();
+        }
+    }
+
+    /// Forgets the transitions `claim` holds: SNS accepted them. Returns whether any were held.
+    pub fn announced(&mut self, claim: &str) -> bool {
+        let before = self.pending.len();
+        self.pending.retain(|p| p.lease.claim != claim);
+        self.pending.len() != before
+    }
+
+    /// Gives the transitions `claim` holds back (their lease expires now), so that the next
+    /// evaluation announces them. Returns whether any were held.
+    pub fn release(&mut self, claim: &str) -> bool {
+        let mut released = false;
+        for pending in self.pending.iter_mut().filter(|p| p.lease.claim == claim) {
+            pending.lease.until = 0;
+            released = true;
+        }
+        released
+    }
+
+    /// Replaces the transitions `lease` holds with `transitions` (what remediation made of them).
+    pub fn settle(&mut self, lease: &Lease, transitions: &[Transition]) {
+        self.pending.retain(|p| p.lease.claim != lease.claim);
+        self.pending
+            .extend(transitions.iter().map(|transition| Pending {
+                lease: lease.clone(),
+                transition: transition.clone(),
+            }));
     }
 
     /// Records an attempt's outcome. Returns true when it should be notified: always for a
@@ -151,15 +224,14 @@ pub fn partition(account: &str, region: &str, vpc: &str) -> String {
     format!("{account}#{region}#{vpc}")
 }
 
-/// A record to write, conditional on the version read, and the transition it announces.
+/// A record to write, conditional on the version read (its pending transitions say what it
+/// announces).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Update {
     /// The new record (its `version` is the one to write).
     pub record: Record,
     /// The version the write is conditional on (0: the record must not exist yet).
     pub expected_version: u64,
-    /// What to notify when the write wins; `None` for bookkeeping-only writes.
-    pub transition: Option<Transition>,
 }
 
 fn transition(status: Status, finding: &Finding) -> Transition {
@@ -170,22 +242,44 @@ fn transition(status: Status, finding: &Finding) -> Transition {
     }
 }
 
-fn next(previous: Option<&Record>, record: Record, transition: Option<Transition>) -> Update {
-    let expected_version = previous.map_or(0, |p| p.version);
-    Update {
-        record: Record {
-            version: expected_version + 1,
-            ..record
-        },
-        expected_version,
-        transition,
+/// The evaluation's claim and clock, which every update of [`reconcile`] carries.
+struct Claiming<'a> {
+    lease: &'a Lease,
+    now: i64,
+}
+
+impl Claiming<'_> {
+    /// The update from `previous` to `record`: the abandoned pending transitions taken over, the
+    /// new one (if any) added, both held by the lease.
+    fn next(
+        &self,
+        previous: Option<&Record>,
+        mut record: Record,
+        transition: Option<Transition>,
+    ) -> Update {
+        let expected_version = previous.map_or(0, |p| p.version);
+        record.take_over(self.lease, self.now);
+        if let Some(transition) = transition {
+            record.pending.push(Pending {
+                lease: self.lease.clone(),
+                transition,
+            });
+        }
+        Update {
+            record: Record {
+                version: expected_version + 1,
+                ..record
+            },
+            expected_version,
+        }
     }
 }
 
 /// Compares the stored records of `scope` with the current findings (and those suppressed by
 /// tags) at time `now`, and returns the writes and transitions. Records outside the scope are
 /// never touched. `reminder_secs`: re-announce a finding open at least this long since its last
-/// notification.
+/// notification. Every transition, new or abandoned by an earlier evaluation (its lease
+/// expired), is recorded as pending under `lease`.
 pub fn reconcile(
     scope: &EvaluatedScope,
     previous: &[Record],
@@ -193,7 +287,10 @@ pub fn reconcile(
     suppressed: &[Finding],
     now: i64,
     reminder_secs: i64,
+    lease: &Lease,
 ) -> Vec<Update> {
+    let claiming = Claiming { lease, now };
+    let next = |previous, record, transition| claiming.next(previous, record, transition);
     let partitions: BTreeSet<String> = scope.partitions().into_iter().collect();
     let stored: BTreeMap<(&str, &str), &Record> = previous
         .iter()
@@ -228,6 +325,7 @@ pub fn reconcile(
             remediation_due: false,
             finding: finding.clone(),
             version: 0,
+            pending: Vec::new(),
         };
         let base = match old {
             Some(r) if r.state != State::Resolved => Record {
@@ -238,6 +336,7 @@ pub fn reconcile(
             Some(r) => Record {
                 version: r.version,
                 attempts: r.attempts.clone(),
+                pending: r.pending.clone(),
                 ..fresh()
             },
             None => fresh(),
@@ -280,9 +379,16 @@ pub fn reconcile(
         };
         updates.push(update);
     }
-    for record in stored.values().filter(|r| r.state != State::Resolved) {
+    for record in stored.values() {
         let unknown = !scope.measured && record.finding.rule.is_measured();
-        if unknown || seen.contains(&(record.partition.clone(), record.key.clone())) {
+        let quiet = record.state == State::Resolved
+            || unknown
+            || seen.contains(&(record.partition.clone(), record.key.clone()));
+        if quiet {
+            let abandoned = record.pending.iter().any(|p| p.lease.until <= now);
+            if abandoned && !seen.contains(&(record.partition.clone(), record.key.clone())) {
+                updates.push(next(Some(record), (*record).clone(), None));
+            }
             continue;
         }
         let announced = record.state == State::Open;
@@ -359,17 +465,24 @@ mod tests {
         );
     }
 
+    fn lease(claim: &str, until: i64) -> Lease {
+        Lease {
+            claim: claim.into(),
+            until,
+        }
+    }
+
     /// Applies `reconcile` to an in-memory store the way the DynamoDB store does (conditional on
-    /// the version) and returns the statuses announced.
-    fn step(
+    /// the version) under `lease`, and returns the pending transitions the lease holds, without
+    /// announcing them.
+    fn claim(
         store: &mut Vec<Record>,
         scope: &EvaluatedScope,
         current: &[Finding],
-        suppressed: &[Finding],
         now: i64,
+        lease: &Lease,
     ) -> Vec<(Status, String)> {
-        let updates = reconcile(scope, store, current, suppressed, now, 24 * HOUR);
-        let mut announced = Vec::new();
+        let updates = reconcile(scope, store, current, &[], now, 24 * HOUR, lease);
         for u in updates {
             let existing = store
                 .iter()
@@ -380,11 +493,133 @@ mod tests {
                 Some(i) => store[i] = u.record,
                 None => store.push(u.record),
             }
-            if let Some(t) = u.transition {
-                announced.push((t.status, t.finding.endpoint.unwrap_or_default()));
+        }
+        store
+            .iter()
+            .flat_map(|r| r.held_by(&lease.claim))
+            .map(|t| (t.status, t.finding.endpoint.clone().unwrap_or_default()))
+            .collect()
+    }
+
+    /// One evaluation that announces what it claims: applies `reconcile` as the DynamoDB store
+    /// does and returns the statuses announced.
+    fn step(
+        store: &mut Vec<Record>,
+        scope: &EvaluatedScope,
+        current: &[Finding],
+        suppressed: &[Finding],
+        now: i64,
+    ) -> Vec<(Status, String)> {
+        let lease = lease(&format!("claim-{now}"), now + 60);
+        let updates = reconcile(scope, store, current, suppressed, now, 24 * HOUR, &lease);
+        let mut announced = Vec::new();
+        for u in updates {
+            let existing = store
+                .iter()
+                .position(|r| r.partition == u.record.partition && r.key == u.record.key);
+            let stored_version = existing.map_or(0, |i| store[i].version);
+            assert_eq!(stored_version, u.expected_version);
+            let mut record = u.record;
+            for t in record.held_by(&lease.claim) {
+                announced.push((t.status, t.finding.endpoint.clone().unwrap_or_default()));
+            }
+            record.announced(&lease.claim);
+            match existing {
+                Some(i) => store[i] = record,
+                None => store.push(record),
             }
         }
         announced
+    }
+
+    #[test]
+    fn a_claimed_transition_is_announced_by_whoever_finds_it_abandoned() {
+        let vpc = scope(&["vpc-a"]);
+        let broken = [finding("vpc-a", "vpce-1")];
+        let opened = vec![(Status::Opened, "vpce-1".to_string())];
+        let released: fn(&mut Vec<Record>) = |store| {
+            store[0].release("first");
+        };
+        // (case, what happens after the first claim, when the second evaluates, taken over)
+        let cases = [
+            (
+                "the claimant is still within its deadline: left to it",
+                None,
+                30,
+                false,
+            ),
+            ("its deadline passed (it died): taken over", None, 61, true),
+            (
+                "it gave the claim back (publish failed): taken over at once",
+                Some(released),
+                30,
+                true,
+            ),
+        ];
+        for (case, between, at, taken) in cases {
+            let mut store = Vec::new();
+            assert_eq!(
+                claim(&mut store, &vpc, &broken, 0, &lease("first", 60)),
+                opened,
+                "{case}"
+            );
+            if let Some(between) = between {
+                between(&mut store);
+            }
+            let expected = if taken { opened.clone() } else { Vec::new() };
+            assert_eq!(
+                claim(&mut store, &vpc, &broken, at, &lease("second", at + 60)),
+                expected,
+                "{case}"
+            );
+            assert_eq!(store[0].pending.len(), 1, "{case}: never recorded twice");
+        }
+    }
+
+    #[test]
+    fn an_unannounced_opening_and_its_resolution_are_both_announced() {
+        let vpc = scope(&["vpc-a"]);
+        let mut store = Vec::new();
+        claim(
+            &mut store,
+            &vpc,
+            &[finding("vpc-a", "vpce-1")],
+            0,
+            &lease("first", 60),
+        );
+        store[0].release("first");
+        assert_eq!(
+            step(&mut store, &vpc, &[], &[], 10),
+            [
+                (Status::Opened, "vpce-1".to_string()),
+                (Status::Resolved, "vpce-1".to_string())
+            ]
+        );
+        assert!(store[0].pending.is_empty());
+        assert_eq!(step(&mut store, &vpc, &[], &[], 20), [], "then nothing");
+    }
+
+    #[test]
+    fn settling_replaces_only_the_claims_own_transitions() {
+        let vpc = scope(&["vpc-a"]);
+        let mut store = Vec::new();
+        let (first, second) = (lease("first", 60), lease("second", 60));
+        claim(&mut store, &vpc, &[finding("vpc-a", "vpce-1")], 0, &first);
+        claim(&mut store, &vpc, &[], 1, &second);
+        let mut remediated = store[0].pending[1].transition.clone();
+        remediated.status = Status::Remediated;
+        store[0].settle(&second, std::slice::from_ref(&remediated));
+        let held: Vec<(&str, Status)> = store[0]
+            .pending
+            .iter()
+            .map(|p| (p.lease.claim.as_str(), p.transition.status))
+            .collect();
+        assert_eq!(
+            held,
+            [("first", Status::Opened), ("second", Status::Remediated)]
+        );
+        assert!(store[0].announced("first"));
+        assert!(!store[0].announced("first"), "once");
     }
 
     #[test]
@@ -498,8 +733,8 @@ mod tests {
     fn concurrent_evaluations_conflict_on_the_version() {
         let vpc = scope(&["vpc-a"]);
         let broken = [finding("vpc-a", "vpce-1")];
-        let first = reconcile(&vpc, &[], &broken, &[], 0, 24 * HOUR);
-        let second = reconcile(&vpc, &[], &broken, &[], 0, 24 * HOUR);
+        let first = reconcile(&vpc, &[], &broken, &[], 0, 24 * HOUR, &lease("a", 60));
+        let second = reconcile(&vpc, &[], &broken, &[], 0, 24 * HOUR, &lease("b", 60));
         assert_eq!(first[0].expected_version, 0);
         assert_eq!(
             second[0].expected_version, 0,
@@ -516,6 +751,7 @@ mod tests {
             &[],
             0,
             HOUR,
+            &lease("a", 60),
         )
         .remove(0)
         .record;

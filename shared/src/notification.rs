@@ -18,6 +18,10 @@ use crate::text::truncate;
 /// The longest subject SNS accepts.
 pub const MAX_SUBJECT: usize = 100;
 
+/// The largest message SNS publishes: 262,144 bytes for the message and its attributes (names,
+/// data types and values) together.
+pub const MAX_MESSAGE_BYTES: usize = 262_144;
+
 /// What happened to a finding in this invocation.
 #[derive(
     Debug,
@@ -110,6 +114,19 @@ pub struct Notification {
     pub trigger: Trigger,
     /// The transitions, most severe first.
     pub transitions: Vec<Transition>,
+    /// Which part of the VPC's notification this is, when it did not fit one SNS message
+    /// ([`Notification::parts`]); absent when whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<Part>,
+}
+
+/// The place of a part among the messages one VPC's notification was split into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Part {
+    /// 1-based.
+    pub number: usize,
+    /// How many parts there are.
+    pub of: usize,
 }
 
 /// A message attribute: `String` or `String.Array` (whose value is a JSON array).
@@ -154,9 +171,96 @@ impl Notification {
                     vpc,
                     trigger: trigger.clone(),
                     transitions,
+                    part: None,
                 }
             })
             .collect()
+    }
+
+    /// The notification as SNS messages of at most `limit` bytes each ([`MAX_MESSAGE_BYTES`]
+    /// with the attributes, which every part carries whole: [`Notification::attributes`]):
+    /// itself when it fits, else numbered parts, each a notification of its own of consecutive
+    /// transitions, a finding's transitions never split between two parts. A single finding too
+    /// large for a message on its own is a part of its own (SNS refuses it, and the publish fails).
+    pub fn parts(&self, limit: usize) -> Vec<Notification> {
+        let attributes: usize = self
+            .attributes()
+            .iter()
+            .map(|(name, a)| name.len() + a.data_type.len() + a.value.len())
+            .sum();
+        let budget = limit.saturating_sub(attributes);
+        if self.size() <= budget {
+            return vec![self.clone()];
+        }
+        let of_ts = |transitions: &[Transition]| Notification {
+            transitions: transitions.to_vec(),
+            part: Some(Part {
+                number: usize::MAX,
+                of: usize::MAX,
+            }),
+            ..self.clone()
+        };
+        let groups: Vec<&[Transition]> = self
+            .transitions
+            .chunk_by(|a, b| a.finding.key() == b.finding.key())
+            .collect();
+        // Each group's share of a message: the JSON three times, escaped, and its email lines.
+        // Estimated from a message of that group alone (plus a separator per transition), then
+        // every part is measured again and halved while it is still too large.
+        let empty = of_ts(&[]).size();
+        let mut parts: Vec<Vec<Transition>> = Vec::new();
+        let mut current: Vec<Transition> = Vec::new();
+        let mut used = empty;
+        for group in groups {
+            let share = of_ts(group).size() - empty + 4 * group.len();
+            if !current.is_empty() && used + share > budget {
+                parts.push(std::mem::take(&mut current));
+                used = empty;
+            }
+            current.extend_from_slice(group);
+            used += share;
+        }
+        parts.push(current);
+        parts.reverse();
+        let mut fitted = Vec::new();
+        while let Some(part) = parts.pop() {
+            let groups = part
+                .chunk_by(|a, b| a.finding.key() == b.finding.key())
+                .count();
+            if groups > 1 && of_ts(&part).size() > budget {
+                let mut half = 0;
+                for (i, group) in part
+                    .chunk_by(|a, b| a.finding.key() == b.finding.key())
+                    .enumerate()
+                {
+                    if i == groups / 2 {
+                        break;
+                    }
+                    half += group.len();
+                }
+                let mut first = part;
+                let second = first.split_off(half);
+                parts.push(second);
+                parts.push(first);
+            } else {
+                fitted.push(part);
+            }
+        }
+        let of = fitted.len();
+        fitted
+            .into_iter()
+            .enumerate()
+            .map(|(i, transitions)| Notification {
+                transitions,
+                part: Some(Part { number: i + 1, of }),
+                ..self.clone()
+            })
+            .collect()
+    }
+
+    /// The bytes of the published message without its attributes: subject and `Message`.
+    fn size(&self) -> usize {
+        self.subject().len() + self.message().len()
     }
 
     /// The most severe finding's severity (`None` without transitions).
@@ -185,13 +289,18 @@ impl Notification {
             .collect();
         let head = format!("[{severity}] {} in {}", counts.join(", "), self.vpc);
         let full = format!("{head} ({} {})", self.account, self.region);
-        if full.chars().count() <= MAX_SUBJECT {
-            return full;
+        let part = self
+            .part
+            .map(|p| format!(", part {}/{}", p.number, p.of))
+            .unwrap_or_default();
+        let room = MAX_SUBJECT - part.chars().count().min(MAX_SUBJECT);
+        if full.chars().count() <= room {
+            return full + &part;
         }
-        if head.chars().count() <= MAX_SUBJECT {
-            return head;
+        if head.chars().count() <= room {
+            return head + &part;
         }
-        truncate(&head, MAX_SUBJECT).into_owned()
+        truncate(&head, room).into_owned() + &part
     }
 
     /// The text for people: per transition what broke, why, what to do, and what was done.
@@ -205,6 +314,13 @@ impl Notification {
             self.account,
             self.region
         );
+        if let Some(p) = self.part {
+            let _ = writeln!(
+                out,
+                "Part {} of {}: this VPC's transitions did not fit one message.",
+                p.number, p.of
+            );
+        }
         if let Some(name) = &self.trigger.event_name {
             let id = self.trigger.event_id.as_deref().unwrap_or("no event id");
             let _ = writeln!(out, "Triggered by {name} ({id}).");
@@ -436,6 +552,95 @@ mod tests {
         assert!(email.contains("Triggered by DeleteVpcEndpoints (e-1)."));
         assert!(email.contains("[CRITICAL] unreachable-dependency — opened"));
         assert!(email.contains("why:  no path"));
+    }
+
+    /// `n` distinct findings of one VPC, each reported `per_finding` times (opened, then
+    /// resolved), with messages of `message_len` characters.
+    fn many(n: usize, per_finding: usize, message_len: usize) -> Notification {
+        let transitions = (0..n)
+            .flat_map(|i| {
+                let mut f = finding(RuleId::UnreachableDependency, "vpc-0abc", &format!("s-{i}"));
+                f.message = "\"x".repeat(message_len / 2);
+                let statuses = [Status::Opened, Status::Resolved];
+                statuses[..per_finding]
+                    .iter()
+                    .map(|&status| Transition {
+                        status,
+                        finding: f.clone(),
+                        remediation: None,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut all = Notification::group("1", "us-east-1", &Trigger::default(), transitions);
+        all.remove(0)
+    }
+
+    fn published_bytes(n: &Notification, attributes: &BTreeMap<&str, Attribute>) -> usize {
+        let attributes: usize = attributes
+            .iter()
+            .map(|(name, a)| name.len() + a.data_type.len() + a.value.len())
+            .sum();
+        n.subject().len() + n.message().len() + attributes
+    }
+
+    #[test]
+    fn parts_fit_the_limit_and_carry_every_transition_once_in_order() {
+        // (findings, transitions per finding, message length, limit, parts expected)
+        let cases = [
+            (3, 1, 100, MAX_MESSAGE_BYTES, Some(1)),
+            (300, 1, 600, MAX_MESSAGE_BYTES, None),
+            (200, 2, 900, MAX_MESSAGE_BYTES, None),
+            (40, 2, 300, 20_000, None),
+        ];
+        for (n, per, len, limit, expected) in cases {
+            let whole = many(n, per, len);
+            let attributes = whole.attributes();
+            let parts = whole.parts(limit);
+            let case = format!("{n} findings ×{per}, {len} chars, limit {limit}");
+            if let Some(expected) = expected {
+                assert_eq!(parts.len(), expected, "{case}");
+            } else {
+                assert!(parts.len() > 1, "{case}: needs parts");
+            }
+            if parts.len() == 1 {
+                assert_eq!(parts[0], whole, "{case}: whole, unnumbered");
+                continue;
+            }
+            for (i, part) in parts.iter().enumerate() {
+                assert!(
+                    published_bytes(part, &attributes) <= limit,
+                    "{case}: part {i}"
+                );
+                assert_eq!(
+                    part.part,
+                    Some(Part {
+                        number: i + 1,
+                        of: parts.len()
+                    })
+                );
+                assert!(
+                    part.subject()
+                        .ends_with(&format!(", part {}/{}", i + 1, parts.len()))
+                );
+                assert!(part.subject().chars().count() <= MAX_SUBJECT);
+                assert_eq!((&part.vpc, &part.trigger), (&whole.vpc, &whole.trigger));
+            }
+            let rejoined: Vec<&Transition> = parts.iter().flat_map(|p| &p.transitions).collect();
+            assert_eq!(
+                rejoined,
+                whole.transitions.iter().collect::<Vec<_>>(),
+                "{case}"
+            );
+            for pair in parts.windows(2) {
+                let (last, first) = (pair[0].transitions.last(), pair[1].transitions.first());
+                assert_ne!(
+                    last.map(|t| t.finding.key()),
+                    first.map(|t| t.finding.key()),
+                    "{case}: a finding's transitions stay together"
+                );
+            }
+        }
     }
 
     #[test]

@@ -307,6 +307,11 @@ pub async fn scan_and_publish(
             .map(Transition::opened)
             .collect(),
     );
-    let ids = notifier.publish_all(&notifications).await?;
+    let ids = notifier
+        .publish_all(&notifications)
+        .await
+        .into_iter()
+        .map(|published| published.result)
+        .collect::<Result<_, _>>()?;
     Ok((scan, ids))
 }

@@ -1,12 +1,14 @@
 //! A loopback HTTP proxy in front of moto that injects faults: a burst of throttling and 503
 //! answers, an operation that is always denied, an operation throttled its first n times, an
-//! `AssumeRole` answered with AWS's `AccessDenied`. It also does what AWS does and moto does not:
-//! EC2's `ClientToken` idempotency. It can show resources in a state moto never reports: the NAT
-//! gateways and VPC endpoints named in [`Plan::pending`] read `pending` in `DescribeNatGateways`
-//! and `DescribeVpcEndpoints` answers (moto creates them `available` at once). And it can shape
-//! timing: hold an operation until several callers sent it, delay one caller's requests. It
-//! counts requests per operation and keeps every request with the answer sent back
-//! ([`FaultProxy::exchanges`]: what `journal` reads). It speaks just enough HTTP/1.1 for the SDK
+//! operation that fails a number of times, an `AssumeRole` answered with AWS's `AccessDenied`.
+//! It also does what AWS does and moto does not: EC2's `ClientToken` idempotency, and SNS's
+//! message size limit (moto checks the message alone). It can show resources in a state moto
+//! never reports: the NAT gateways and VPC endpoints named in [`Plan::pending`] read `pending` in
+//! `DescribeNatGateways` and `DescribeVpcEndpoints` answers (moto creates them `available` at
+//! once). And it can shape timing: hold an operation's requests unanswered, hold an operation
+//! until several callers sent it, delay one caller's requests. It counts requests per operation
+//! and keeps every request with the answer sent back ([`FaultProxy::exchanges`]: what `journal`
+//! reads). It speaks just enough HTTP/1.1 for the SDK
 //! (`Content-Length` bodies, keep-alive) and forwards everything else to moto unchanged.
 
 use std::collections::{BTreeMap, HashMap};
@@ -45,6 +47,12 @@ pub struct Plan {
     pub gather: Option<(String, usize, Duration)>,
     /// Requests held back before they are forwarded.
     pub delays: Vec<Delay>,
+    /// Requests matching this fail with a bare HTTP 503 (transient), a number of times.
+    pub fail: Option<Fail>,
+    /// Requests for this operation wait, unanswered, until [`FaultProxy::release_held`] (a call
+    /// in flight while something else happens, or when its caller is killed); then the rest of
+    /// the plan applies to them.
+    pub hold: Option<String>,
 }
 
 /// Requests signed with `access_key` whose body contains `containing` wait `by`.
@@ -67,10 +75,28 @@ struct Memory {
     gathering: tokio::sync::Notify,
 }
 
+/// Requests that fail with a 503: those of `operation` whose body contains `containing`, the
+/// first `times` of them.
+#[derive(Debug, Clone, Default)]
+pub struct Fail {
+    /// The operation, e.g. `Publish`.
+    pub operation: String,
+    /// Text the request body must contain (form-encoded as sent), e.g. a VPC id.
+    pub containing: String,
+    /// How many such requests fail (the SDK's own retries count).
+    pub times: usize,
+}
+
+/// The most SNS publishes: 262,144 bytes of message and attributes (names, data types,
+/// values).
+pub const SNS_MAX_MESSAGE_BYTES: usize = 262_144;
+
 #[derive(Debug, Default)]
 struct Counters {
     requests: AtomicUsize,
     faults: AtomicUsize,
+    failed: AtomicUsize,
+    held: Held,
     by_operation: Mutex<BTreeMap<String, usize>>,
     exchanges: Mutex<Vec<Exchange>>,
 }
@@ -85,6 +111,16 @@ pub struct Exchange {
     pub body: Vec<u8>,
     /// The HTTP response moto sent back.
     pub response: Option<Vec<u8>>,
+}
+
+/// Permits for held requests to go on ([`FaultProxy::release_held`]): none at first.
+#[derive(Debug)]
+struct Held(tokio::sync::Semaphore);
+
+impl Default for Held {
+    fn default() -> Self {
+        Held(tokio::sync::Semaphore::new(0))
+    }
 }
 
 /// A running proxy; stopped when dropped.
@@ -158,6 +194,22 @@ impl FaultProxy {
         self.memory.answers.lock().await.len()
     }
 
+    /// Lets the held requests (and every later one) go on.
+    pub fn release_held(&self) {
+        self.counters
+            .held
+            .0
+            .add_permits(tokio::sync::Semaphore::MAX_PERMITS / 2);
+    }
+
+    /// Waits until `operation` was requested at least once (each request counts as it arrives,
+    /// held or not).
+    pub async fn requested(&self, operation: &str) {
+        while self.requests_for(operation) == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Requests answered with a fault.
     pub fn faults(&self) -> usize {
         self.counters.faults.load(Ordering::SeqCst)
@@ -203,8 +255,25 @@ async fn serve(
             _ => 0,
         };
         let is = |op: &str| operation.as_deref() == Some(op);
+        if plan.hold.as_deref().is_some_and(is) {
+            // The semaphore is never closed: this waits for `release_held`.
+            let _go_on = counters.held.0.acquire().await;
+        }
+        let failing = plan.fail.as_ref().is_some_and(|f| {
+            is(&f.operation)
+                && String::from_utf8_lossy(&body).contains(&f.containing)
+                && counters.failed.fetch_add(1, Ordering::SeqCst) < f.times
+        });
         let fault = if plan.deny.as_deref().is_some_and(is) {
             Some(denied(protocol))
+        } else if failing {
+            Some(unavailable())
+        } else if is("Publish") && sns_message_bytes(&body) > SNS_MAX_MESSAGE_BYTES {
+            Some(query_error(
+                "400 Bad Request",
+                "InvalidParameter",
+                "Invalid parameter: Message too long",
+            ))
         } else if plan
             .throttle_first
             .as_ref()
@@ -374,6 +443,28 @@ pub fn operation(head: &str, body: &[u8]) -> Option<String> {
             .split('&')
             .find_map(|kv| kv.strip_prefix("Action=").map(str::to_owned))
     })
+}
+
+/// The bytes SNS counts of a form-encoded `Publish`: the message, and each attribute's name,
+/// data type and value.
+fn sns_message_bytes(body: &[u8]) -> usize {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(name, _)| {
+            *name == "Message"
+                || (name.starts_with("MessageAttributes.entry.")
+                    && [".Name", ".Value.DataType", ".Value.StringValue"]
+                        .iter()
+                        .any(|part| name.ends_with(part)))
+        })
+        .map(|(_, value)| form_decoded_len(value))
+        .sum()
+}
+
+/// The length in bytes of a form-encoded value once decoded (`%XX` is one byte, `+` a space).
+fn form_decoded_len(value: &str) -> usize {
+    value.len() - 2 * value.matches('%').count()
 }
 
 async fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<Vec<u8>> {

@@ -60,6 +60,7 @@ struct State {
     results: Mutex<HashMap<String, oneshot::Sender<Invocation>>>,
     first_poll: OnceLock<Instant>,
     function_arn: String,
+    timeout: Duration,
 }
 
 /// A function binary running against its own Runtime API; killed when dropped.
@@ -79,6 +80,16 @@ impl Lambda {
     /// Lambda sets (function name, memory, version, Runtime API address, JSON logs). Nothing
     /// else of the test's environment leaks in.
     pub async fn start(name: &str, env: &[(&str, String)]) -> Lambda {
+        Lambda::start_with_timeout(name, env, INVOKE_TIMEOUT).await
+    }
+
+    /// [`Lambda::start`] with the function's timeout: each invocation's deadline
+    /// (`Lambda-Runtime-Deadline-Ms`) is this long after it is handed out.
+    pub async fn start_with_timeout(
+        name: &str,
+        env: &[(&str, String)],
+        timeout: Duration,
+    ) -> Lambda {
         let (queue, receiver) = mpsc::unbounded_channel();
         let state = Arc::new(State {
             next: tokio::sync::Mutex::new(receiver),
@@ -88,6 +99,7 @@ impl Lambda {
                 "arn:aws:lambda:{}:000000000000:function:{name}",
                 crate::REGION
             ),
+            timeout,
         });
         let handler_state = state.clone();
         let server = Server::start(move |request| {
@@ -157,6 +169,12 @@ impl Lambda {
                 }
             }
         }
+    }
+
+    /// Kills the process (as Lambda does at a timeout, or a crash would) and waits for it.
+    pub async fn kill(&self) {
+        let mut child = self.child.lock().await;
+        child.kill().await.expect("kill the function");
     }
 
     /// Process start → first `GET …/invocation/next` (the cold start without the first event).
@@ -248,7 +266,7 @@ async fn runtime_api(state: &State, request: Request) -> Response {
         };
         let deadline = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() + INVOKE_TIMEOUT.as_millis())
+            .map(|d| d.as_millis() + state.timeout.as_millis())
             .unwrap_or_default();
         return Response::new(200, body)
             .header("content-type", "application/json")

@@ -8,7 +8,7 @@
 //! [`reachguard_pipeline::guard`]'s.
 
 use lambda_runtime::{LambdaEvent, service_fn};
-use reachguard_pipeline::lambda::init_tracing;
+use reachguard_pipeline::lambda::{deadline, init_tracing};
 use reachguard_pipeline::{Env, Guard, Settings};
 use reachguard_shared::aws::ClientSettings;
 use serde_json::Value;
@@ -19,7 +19,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = Settings::from_env(&Env::process())?;
     let guard = &Guard::start(settings, ClientSettings::default().load().await).await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        guard.handle(event.payload)
+        guard.handle(event.payload, deadline(&event.context))
     }))
     .await
 }

@@ -116,6 +116,7 @@ fn notification_of(report: &Report) -> Notification {
             event_id: None,
         },
         transitions,
+        part: None,
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use reachguard_shared::aws::StateTable;
 use reachguard_shared::evaluate::evaluate_with_suppressed;
 use reachguard_shared::finding::Finding;
-use reachguard_shared::lifecycle::EvaluatedScope;
+use reachguard_shared::lifecycle::{EvaluatedScope, Lease};
 use reachguard_shared::model::Topology;
 use reachguard_shared::notification::Status;
 use reachguard_shared::snapshot::Snapshot;
@@ -34,6 +34,16 @@ fn findings(doc: &Snapshot) -> (Vec<Finding>, Vec<Finding>) {
     (report.findings, suppressed)
 }
 
+/// A lease of its own for each evaluation, valid for a minute after `now`.
+fn lease(now: i64) -> Lease {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Lease {
+        claim: format!("claim-{n}"),
+        until: now + 60,
+    }
+}
+
 fn scope(vpcs: &[&str]) -> EvaluatedScope {
     EvaluatedScope {
         account: "111122223333".into(),
@@ -43,7 +53,8 @@ fn scope(vpcs: &[&str]) -> EvaluatedScope {
     }
 }
 
-/// Records an evaluation and returns the announced (status, rule) pairs.
+/// Records an evaluation, marks what it claimed announced, and returns the announced
+/// (status, rule) pairs.
 async fn record(
     state: &StateTable,
     scope: &EvaluatedScope,
@@ -51,10 +62,15 @@ async fn record(
     now: i64,
 ) -> Vec<(Status, String)> {
     let (current, suppressed) = findings(doc);
-    state
-        .transitions(scope, &current, &suppressed, now, DAY)
+    let claim = state
+        .transitions(scope, &current, &suppressed, now, DAY, &lease(now))
         .await
-        .expect("transitions")
+        .expect("transitions");
+    state
+        .announced(&claim, claim.findings())
+        .await
+        .expect("marked announced");
+    claim
         .transitions
         .into_iter()
         .map(|t| (t.status, t.finding.rule.as_str().to_string()))
@@ -199,11 +215,18 @@ async fn exempt_tags_silence_and_deleted_services_resolve() {
         .into_iter()
         .filter(|f| f.service.as_deref() == Some(service))
         .count();
-    let resolved = state
-        .resolve_service("111122223333", "us-east-1", service, 2 * HOUR)
+    let claim = state
+        .resolve_service(
+            "111122223333",
+            "us-east-1",
+            service,
+            2 * HOUR,
+            &lease(2 * HOUR),
+        )
         .await
-        .unwrap()
-        .transitions;
+        .unwrap();
+    state.announced(&claim, claim.findings()).await.unwrap();
+    let resolved = claim.transitions;
     assert_eq!(
         resolved.len(),
         naming,
@@ -222,7 +245,13 @@ async fn exempt_tags_silence_and_deleted_services_resolve() {
     );
     assert!(
         state
-            .resolve_service("111122223333", "us-east-1", service, 3 * HOUR)
+            .resolve_service(
+                "111122223333",
+                "us-east-1",
+                service,
+                3 * HOUR,
+                &lease(3 * HOUR)
+            )
             .await
             .unwrap()
             .transitions
@@ -250,12 +279,12 @@ async fn a_released_claim_is_announced_again() {
     let doc = example("nat-only-vpc.json");
     let (current, suppressed) = findings(&doc);
     let first = state
-        .transitions(&vpc, &current, &suppressed, 0, DAY)
+        .transitions(&vpc, &current, &suppressed, 0, DAY, &lease(0))
         .await
         .unwrap();
     assert_eq!(first.transitions.len(), 9);
     // Publishing failed: the retry must announce the same transitions.
-    state.release(first).await.unwrap();
+    state.release(&first, first.findings()).await.unwrap();
     assert_eq!(
         record(&state, &vpc, &doc, 60).await.len(),
         9,
@@ -271,11 +300,11 @@ async fn a_released_claim_is_announced_again() {
     fixed.nat_gateways[0].availability_mode = Some("regional".into());
     let (current, suppressed) = findings(&fixed);
     let resolved = state
-        .transitions(&vpc, &current, &suppressed, HOUR, DAY)
+        .transitions(&vpc, &current, &suppressed, HOUR, DAY, &lease(HOUR))
         .await
         .unwrap();
     assert_eq!(resolved.transitions.len(), 1);
-    state.release(resolved).await.unwrap();
+    state.release(&resolved, resolved.findings()).await.unwrap();
     assert_eq!(
         record(&state, &vpc, &fixed, 2 * HOUR).await,
         [(Status::Resolved, "nat-single-az".to_string())],

@@ -5,6 +5,7 @@
 mod accounts;
 mod collect;
 mod deferral;
+mod delivery;
 mod faults;
 mod iam;
 mod lambdas;
