@@ -713,7 +713,8 @@ async fn every_call_the_code_makes_is_allowed_and_every_other_write_denied() {
     let mut checked = 0;
     let forbidden = forbidden(&r);
     // role name → statements → the configurations that render them.
-    let mut permissions: BTreeMap<String, BTreeMap<Vec<String>, Vec<String>>> = BTreeMap::new();
+    let mut permissions: BTreeMap<String, BTreeMap<Vec<String>, BTreeSet<String>>> =
+        BTreeMap::new();
 
     for central in &CENTRAL {
         let stack = central_stack(&r, central);
@@ -727,7 +728,7 @@ async fn every_call_the_code_makes_is_allowed_and_every_other_write_denied() {
                 .or_default()
                 .entry(statements(&role.policies))
                 .or_default()
-                .push(central.label());
+                .insert(central.label());
         }
         for segment in &r.segments {
             for role_name in segment.roles {
@@ -788,7 +789,7 @@ async fn every_call_the_code_makes_is_allowed_and_every_other_write_denied() {
                     .or_default()
                     .entry(lines)
                     .or_default()
-                    .push(format!(
+                    .insert(format!(
                         "AllowRemediation={} AllowedActions={}",
                         m.allow_remediation, m.allowed
                     ));
@@ -868,6 +869,7 @@ async fn every_call_the_code_makes_is_allowed_and_every_other_write_denied() {
     println!("Permissions of every role, per configuration (as rendered and evaluated):");
     for (role, variants) in &permissions {
         for (lines, configurations) in variants {
+            let configurations: Vec<&str> = configurations.iter().map(String::as_str).collect();
             println!("\n== {role} — in: {}", configurations.join(" | "));
             for line in lines {
                 println!("   {line}");
