@@ -231,6 +231,7 @@ impl Guard {
             snapshot: &collection.snapshot,
             topology: &topology,
             evaluated: &evaluated,
+            suppressed: &suppressed,
         };
         let announced = self.announce(&collected, trigger, &mut claim).await;
         let (notifications, remediated, messages) = match announced {
@@ -318,6 +319,7 @@ impl Guard {
         let notifications =
             Notification::group(&evaluated.account, &evaluated.region, trigger, transitions);
         let messages = self.notifier.publish_all(&notifications).await?;
+        self.export_to_security_hub(at, &notifications).await;
         let announced = notifications.iter().map(|n| n.transitions.len()).sum();
         Ok((announced, remediated, messages))
     }
@@ -331,6 +333,8 @@ pub(crate) struct Collected<'a> {
     pub(crate) snapshot: &'a Snapshot,
     pub(crate) topology: &'a Topology,
     pub(crate) evaluated: &'a EvaluatedScope,
+    /// The findings `reachguard:exempt` tags suppress in this evaluation.
+    pub(crate) suppressed: &'a [Finding],
 }
 
 /// Seconds since the epoch (the lifecycle's clock).

@@ -8,6 +8,7 @@
 //!   one SNS message per VPC ([`Guard`]);
 //! - [`remediation`]: remediation inside the guard, with the state table's attempt limits;
 //! - [`scan`]: collect + evaluate, and a remediation run, for the CLI;
+//! - [`security_hub`]: the Security Hub export of transitions (`REACHGUARD_SECURITY_HUB=true`);
 //! - [`error`], [`failure`]: why an evaluation failed, and whether a retry can help;
 //! - `lambda` (feature `lambda`): the Lambda runtime glue.
 #![warn(missing_docs)]
@@ -19,6 +20,7 @@ pub mod guard;
 pub mod lambda;
 pub mod remediation;
 pub mod scan;
+pub mod security_hub;
 pub mod settings;
 
 pub use error::EvaluationError;

@@ -38,6 +38,7 @@ impl Guard {
             snapshot,
             topology,
             evaluated,
+            ..
         } = *at;
         let transitions = claim.transitions.clone();
         let policy = &self.settings.policy;

@@ -13,6 +13,8 @@ use reachguard_shared::lifecycle::{DEFAULT_MAX_ATTEMPTS_PER_DAY, DEFAULT_REMINDE
 use reachguard_shared::remediation::{Mode, RemediationPolicy};
 use reachguard_shared::settings::{EvaluationSettings, NatThresholds};
 
+use crate::security_hub::MAX_REMINDER_HOURS;
+
 /// A configuration variable that is missing or unusable. The message names the variable, so a
 /// function that fails at start-up says exactly what to fix in its configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,6 +146,9 @@ pub struct Settings {
     /// `REACHGUARD_NAT_CAPACITY_SHARE`, `REACHGUARD_NAT_PORT_ERRORS`, `REACHGUARD_NAT_USD_PER_GB`
     /// (defaults: AWS's documented figures, the region's published rate), as the CLI's flags.
     pub evaluation: EvaluationSettings,
+    /// `REACHGUARD_SECURITY_HUB` (`true`/`false`, default `false`): export the transitions to
+    /// Security Hub ([`crate::security_hub`]).
+    pub security_hub: bool,
 }
 
 impl Settings {
@@ -158,7 +163,7 @@ impl Settings {
         let allowed: Vec<ActionName> = env
             .list("REACHGUARD_ALLOWED_ACTIONS")?
             .unwrap_or_else(|| ActionName::DEFAULT_ALLOWED.to_vec());
-        Ok(Settings {
+        Settings {
             policy: RemediationPolicy {
                 mode: env.parsed("REACHGUARD_MODE", Mode::Notify)?,
                 allowed: allowed.into_iter().collect(),
@@ -174,7 +179,25 @@ impl Settings {
             )?,
             metrics_days: env.parsed("REACHGUARD_METRICS_DAYS", MetricsDays::default())?,
             evaluation: evaluation_settings(env)?,
-        })
+            security_hub: env.parsed("REACHGUARD_SECURITY_HUB", false)?,
+        }
+        .checked()
+    }
+
+    /// With the Security Hub export on, a reminder interval longer than
+    /// [`MAX_REMINDER_HOURS`] would let Security Hub expire open findings: refused, naming it.
+    fn checked(self) -> Result<Settings, ConfigError> {
+        if self.security_hub && self.reminder_hours > MAX_REMINDER_HOURS {
+            return Err(ConfigError::Invalid {
+                variable: "REACHGUARD_REMINDER_HOURS",
+                value: self.reminder_hours.to_string(),
+                reason: format!(
+                    "with REACHGUARD_SECURITY_HUB=true it must be at most {MAX_REMINDER_HOURS} \
+                     (89 days): reminders re-assert open findings before Security Hub's 90-day expiry"
+                ),
+            });
+        }
+        Ok(self)
     }
 }
 

@@ -152,8 +152,9 @@ pub struct AsffWorkflow {
 }
 
 /// `Compliance.Status` values reachguard uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ComplianceStatus {
     /// The finding fires.
     Failed,
@@ -162,8 +163,9 @@ pub enum ComplianceStatus {
 }
 
 /// `RecordState` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum RecordState {
     /// The finding is live.
     Active,
@@ -172,8 +174,9 @@ pub enum RecordState {
 }
 
 /// `Workflow.Status` values reachguard uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum WorkflowStatus {
     /// Not yet reviewed.
     New,
