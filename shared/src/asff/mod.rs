@@ -122,17 +122,6 @@ pub struct AsffResource {
     pub partition: String,
     /// The resource's region.
     pub region: String,
-    /// `Details.Other` for the resources ASFF has no type of (VPC endpoints, NAT gateways).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<AsffResourceDetails>,
-}
-
-/// `Resources[].Details`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct AsffResourceDetails {
-    /// Free key-value pairs: the CloudFormation type and the resource id.
-    pub other: BTreeMap<String, String>,
 }
 
 /// `Compliance`.
@@ -254,8 +243,11 @@ impl ResourceKind {
     }
 
     /// The ASFF `Resources[].Type`. ASFF's rule: a supported type where there is one, else
-    /// `Other` with `Details.Other`
-    /// (<https://docs.aws.amazon.com/securityhub/latest/userguide/asff-resourcedetails-other.html>).
+    /// `Other` (<https://docs.aws.amazon.com/securityhub/latest/userguide/asff-resourcedetails-other.html>);
+    /// the ARN in `Id` names the kind (`vpc-endpoint/…`, `natgateway/…`). reachguard sends no
+    /// `Details`: the finding names resources, it does not describe them (and the SDK's
+    /// serialiser of `ResourceDetails`, hundreds of members, overflows a 2 MiB thread stack in
+    /// debug builds).
     pub fn asff_type(self) -> &'static str {
         match self {
             ResourceKind::EcsService => "AwsEcsService",
@@ -279,15 +271,6 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => Some("security-group"),
             ResourceKind::VpcEndpoint => Some("vpc-endpoint"),
             ResourceKind::NatGateway => Some("natgateway"),
-        }
-    }
-
-    /// The CloudFormation type, named in `Details.Other` of the `Other` resources.
-    fn cloudformation_type(self) -> Option<&'static str> {
-        match self {
-            ResourceKind::VpcEndpoint => Some("AWS::EC2::VPCEndpoint"),
-            ResourceKind::NatGateway => Some("AWS::EC2::NatGateway"),
-            _ => None,
         }
     }
 }
@@ -510,12 +493,6 @@ fn resource(kind: ResourceKind, account: &str, region: &str, id: &str) -> AsffRe
         id: arn,
         partition: partition.to_string(),
         region: region.to_string(),
-        details: kind.cloudformation_type().map(|cfn| AsffResourceDetails {
-            other: BTreeMap::from([
-                ("CloudFormationType".to_string(), cfn.to_string()),
-                ("ResourceId".to_string(), id.to_string()),
-            ]),
-        }),
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use aws_sdk_securityhub::Client;
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, Compliance, ComplianceStatus, Partition, Recommendation, RecordState,
-    Remediation, Resource, ResourceDetails, Severity, SeverityLabel, Workflow, WorkflowStatus,
+    Remediation, Resource, Severity, SeverityLabel, Workflow, WorkflowStatus,
 };
 
 use super::SdkConfig;
@@ -67,12 +67,24 @@ impl SecurityHub {
             let mut refused: Vec<AsffFinding> = Vec::new();
             let mut errors: Vec<FailedFinding> = Vec::new();
             for batch in asff::batches(&pending) {
-                let output = self
-                    .client
-                    .batch_import_findings()
-                    .set_findings(Some(batch.iter().map(sdk_finding).collect()))
-                    .send()
+                let client = self.client.clone();
+                let findings: Vec<AsffFinding> = batch.to_vec();
+                // Its own task, polled from the scheduler's shallow stack: building and
+                // serialising `AwsSecurityFinding`s (hundreds of optional members) takes large
+                // stack frames in debug builds, which need not stack on the caller's.
+                let call = async move {
+                    client
+                        .batch_import_findings()
+                        .set_findings(Some(findings.iter().map(sdk_finding).collect()))
+                        .send()
+                        .await
+                };
+                let output = tokio::spawn(call)
                     .await
+                    .map_err(|error| AdapterError::Transport {
+                        operation: "BatchImportFindings",
+                        detail: error.to_string(),
+                    })?
                     .map_err(AdapterError::of("BatchImportFindings"))?;
                 done.calls += 1;
                 let failed = output.failed_findings();
@@ -155,22 +167,10 @@ fn sdk_finding(finding: &AsffFinding) -> AwsSecurityFinding {
 }
 
 fn sdk_resource(resource: &asff::AsffResource) -> Resource {
-    let details = resource.details.as_ref().map(|details| {
-        ResourceDetails::builder()
-            .set_other(Some(
-                details
-                    .other
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            ))
-            .build()
-    });
     Resource::builder()
         .r#type(&resource.kind)
         .id(&resource.id)
         .partition(Partition::from(resource.partition.as_str()))
         .region(&resource.region)
-        .set_details(details)
         .build()
 }

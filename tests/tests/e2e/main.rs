@@ -9,5 +9,6 @@ mod lambdas;
 mod lifecycle;
 mod notify;
 mod remediate;
+mod security_hub;
 mod slack;
 mod template;
