@@ -20,7 +20,7 @@ fn env(account: &Account, topic: &Topic, mode: &str) -> Vec<(&'static str, Strin
 }
 
 /// A CloudTrail record in its EventBridge envelope, as EventBridge delivers it.
-fn api_call(
+pub(crate) fn api_call(
     account: &str,
     service: &str,
     event_name: &str,

@@ -13,7 +13,9 @@ use reachguard_shared::model::Topology;
 use reachguard_shared::notification::Trigger;
 use reachguard_shared::snapshot::Snapshot;
 use reachguard_tests::queue::Topic;
+use reachguard_tests::runtime::Lambda;
 use reachguard_tests::{Account, REGION, seed};
+use serde_json::json;
 
 /// 2026-11-28T07:42:13Z.
 const NOW: i64 = 1_795_851_733;
@@ -279,6 +281,65 @@ async fn member_account() {
     assert!(
         held(&home).await.is_empty(),
         "nothing under the home account"
+    );
+}
+
+/// The real `service-events` Lambda, with `REACHGUARD_SECURITY_HUB=true` and no state table:
+/// an ECS event in a member account imports that account's findings there, opened.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_service_events_lambda_imports_a_member_accounts_findings() {
+    let home = Account::new().await;
+    let member = Account::new().await;
+    let broken = seed::broken(&member).await;
+    let topic = Topic::create(&home, "findings").await;
+    let mut env = home.cli_env();
+    env.push(("REACHGUARD_TOPIC_ARN", topic.arn.clone()));
+    env.push(("REACHGUARD_MEMBER_ROLE", "reachguard-member".into()));
+    env.push(("REACHGUARD_SECURITY_HUB", "true".into()));
+    let lambda = Lambda::start("service-events", &env).await;
+    let (cluster, name) = broken
+        .service_arn
+        .rsplit_once(":service/")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .expect("service/cluster/name");
+    let event = crate::lambdas::api_call(
+        &member.id,
+        "ecs",
+        "CreateService",
+        "Admin",
+        json!({"cluster": cluster, "serviceName": name, "desiredCount": 2, "launchType": "FARGATE",
+               "networkConfiguration": {"awsvpcConfiguration": {
+                   "subnets": broken.subnets, "securityGroups": [broken.task_security_group],
+                   "assignPublicIp": "DISABLED"}}}),
+        json!({"service": {"serviceArn": broken.service_arn, "serviceName": name,
+                           "clusterArn": format!("arn:aws:ecs:{REGION}:{}:cluster/{cluster}", member.id),
+                           "status": "ACTIVE"}}),
+    );
+    lambda
+        .invoke(&event)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", lambda.logs()));
+    let in_member = held(&member).await;
+    assert_eq!(in_member.len(), 5, "{in_member:#?}\n{}", lambda.logs());
+    for (id, held_state) in &in_member {
+        let expected = ("ACTIVE", "FAILED", "NEW", member.id.as_str());
+        let got = (
+            held_state.0.as_str(),
+            held_state.1.as_str(),
+            held_state.2.as_str(),
+            held_state.3.as_str(),
+        );
+        assert_eq!(got, expected, "{id}");
+    }
+    assert!(held(&home).await.is_empty());
+    assert!(
+        lambda
+            .log_records()
+            .iter()
+            .any(|r| r["fields"]["message"] == "exported to Security Hub"
+                && r["fields"]["imported"] == 5),
+        "{}",
+        lambda.logs()
     );
 }
 
