@@ -25,6 +25,8 @@ pub enum Format {
     Text,
     /// The findings JSON (`reachguard schema findings`).
     Json,
+    /// An array of AWS Security Finding Format objects, as Security Hub imports them.
+    Asff,
 }
 
 /// Options shared by every command that prints a report.
@@ -126,6 +128,10 @@ pub fn print(mut report: Report, args: &ReportArgs) -> anyhow::Result<ExitCode> 
     printed(match args.format {
         Format::Text => render::text(&report),
         Format::Json => render::json(&report),
+        Format::Asff => {
+            let findings = render::asff_findings(&report)?;
+            render::asff(&findings)
+        }
     })?;
     Ok(exit_code(report.worst(), args.fail_on))
 }

@@ -181,6 +181,11 @@ pub struct RemediateArgs {
 /// Runs `remediate`: scan, decide each planned action (a VPC's `reachguard:mode` tag may lower
 /// the command's mode, never raise it), apply in `--apply` mode, re-scan, report.
 pub fn remediate(args: RemediateArgs) -> anyhow::Result<ExitCode> {
+    if matches!(args.format, check::Format::Asff) {
+        anyhow::bail!(
+            "remediate prints text or json; for ASFF, run `reachguard scan --format asff` after it"
+        );
+    }
     let runtime = runtime()?;
     let policy = RemediationPolicy {
         mode: if args.apply {
@@ -224,7 +229,7 @@ pub fn remediate(args: RemediateArgs) -> anyhow::Result<ExitCode> {
                 serde_json::to_string_pretty(&doc).context("cannot write the report")?
             );
         }
-        check::Format::Text => {
+        check::Format::Text | check::Format::Asff => {
             if remediation.actions.is_empty() {
                 println!("nothing to remediate: no finding has a remediation plan");
             }

@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use reachguard_shared::asff::{AsffFinding, Observation, to_asff};
 use reachguard_shared::evaluate::Report;
 use reachguard_shared::finding::Finding;
 use reachguard_shared::names::VariantArray;
@@ -112,5 +115,28 @@ pub fn warnings(warnings: &[String]) -> io::Result<()> {
 pub fn json(report: &Report) -> io::Result<()> {
     let mut out = io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, report)?;
+    writeln!(out)
+}
+
+/// The report's findings in ASFF, each observed now (the CLI keeps no state: every finding is
+/// open). Fails, naming the finding and the fix, when one cannot be an ASFF finding (a snapshot
+/// without `AccountId`).
+pub fn asff_findings(report: &Report) -> anyhow::Result<Vec<AsffFinding>> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let observation = Observation::open_now(now);
+    report
+        .findings
+        .iter()
+        .map(|finding| to_asff(finding, &observation))
+        .collect::<Result<_, _>>()
+        .map_err(anyhow::Error::from)
+}
+
+/// Writes findings as one JSON array of ASFF objects.
+pub fn asff(findings: &[AsffFinding]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, findings)?;
     writeln!(out)
 }

@@ -346,6 +346,7 @@ impl Guard {
             topology: &topology,
             evaluated: &evaluated,
             findings: &report.findings,
+            suppressed: &suppressed,
         };
         let (notifications, remediated, messages, interrupted) = self
             .announce(&collected, trigger, &mut claim, deadline)
@@ -426,6 +427,8 @@ impl Guard {
             remediation.transitions,
         );
         let published = self.notifier.publish_all(&notifications).await;
+        // Security Hub imports are updates of the same finding ids: a retry repeats them harmlessly.
+        self.export_to_security_hub(at, &notifications).await;
         let mut announced = 0;
         let mut messages = Vec::new();
         let (mut sent, mut unsent) = (Vec::new(), Vec::new());
@@ -537,6 +540,8 @@ pub(crate) struct Collected<'a> {
     pub(crate) evaluated: &'a EvaluatedScope,
     /// The evaluation's current findings.
     pub(crate) findings: &'a [Finding],
+    /// The findings `reachguard:exempt` tags suppress in this evaluation.
+    pub(crate) suppressed: &'a [Finding],
 }
 
 /// A claim id no other evaluation uses: a randomly keyed hash of a per-process counter, the

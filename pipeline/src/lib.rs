@@ -10,6 +10,7 @@
 //! - [`deferral`]: evaluations handed to the sweep's work queue (whole regions, and VPCs with
 //!   unsettled resources, later);
 //! - [`scan`]: collect + evaluate, and a remediation run, for the CLI;
+//! - [`security_hub`]: the Security Hub export of transitions (`REACHGUARD_SECURITY_HUB=true`);
 //! - [`error`], [`failure`]: why an evaluation failed, and whether a retry can help;
 //! - [`deadline`]: when the invocation ends, checked before each step;
 //! - `lambda` (feature `lambda`): the Lambda runtime glue.
@@ -24,6 +25,7 @@ pub mod guard;
 pub mod lambda;
 pub mod remediation;
 pub mod scan;
+pub mod security_hub;
 pub mod settings;
 
 pub use deadline::Deadline;

@@ -13,6 +13,8 @@ use reachguard_shared::lifecycle::{DEFAULT_MAX_ATTEMPTS_PER_DAY, DEFAULT_REMINDE
 use reachguard_shared::remediation::{Mode, RemediationPolicy};
 use reachguard_shared::settings::{EvaluationSettings, NatThresholds};
 
+use crate::security_hub::MAX_REMINDER_HOURS;
+
 /// A configuration variable that is missing or unusable. The message names the variable, so a
 /// function that fails at start-up says exactly what to fix in its configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,6 +154,9 @@ pub struct Settings {
     /// `REACHGUARD_REGIONS`: the regions reachguard covers (unset: any). The sweep sweeps them;
     /// the event functions ignore, with a reason, events from any other region.
     pub regions: Option<Vec<String>>,
+    /// `REACHGUARD_SECURITY_HUB` (`true`/`false`, default `false`): export the transitions to
+    /// Security Hub ([`crate::security_hub`]).
+    pub security_hub: bool,
 }
 
 impl Settings {
@@ -175,7 +180,7 @@ impl Settings {
                 external_id: env.optional("REACHGUARD_EXTERNAL_ID"),
                 max_mode: policy.ceiling(),
             });
-        Ok(Settings {
+        Settings {
             policy,
             topic_arn: env.required("REACHGUARD_TOPIC_ARN")?,
             state_table: env.optional("REACHGUARD_STATE_TABLE"),
@@ -190,7 +195,9 @@ impl Settings {
             metrics_days: env.parsed("REACHGUARD_METRICS_DAYS", MetricsDays::default())?,
             evaluation: evaluation_settings(env)?,
             regions: env.list("REACHGUARD_REGIONS")?,
-        })
+            security_hub: env.parsed("REACHGUARD_SECURITY_HUB", false)?,
+        }
+        .checked()
     }
 
     /// Why an event from `region` is not evaluated: it is outside `REACHGUARD_REGIONS`. `None`
@@ -205,6 +212,22 @@ impl Settings {
                 regions.join(", ")
             )
         })
+    }
+
+    /// With the Security Hub export on, a reminder interval longer than
+    /// [`MAX_REMINDER_HOURS`] would let Security Hub expire open findings: refused, naming it.
+    fn checked(self) -> Result<Settings, ConfigError> {
+        if self.security_hub && self.reminder_hours > MAX_REMINDER_HOURS {
+            return Err(ConfigError::Invalid {
+                variable: "REACHGUARD_REMINDER_HOURS",
+                value: self.reminder_hours.to_string(),
+                reason: format!(
+                    "with REACHGUARD_SECURITY_HUB=true it must be at most {MAX_REMINDER_HOURS} \
+                     (89 days): reminders re-assert open findings before Security Hub's 90-day expiry"
+                ),
+            });
+        }
+        Ok(self)
     }
 }
 

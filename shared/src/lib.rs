@@ -12,7 +12,8 @@
 //! - [`finding`], [`evaluation`] (what the rules share), [`remediation`] (which action fixes a
 //!   finding, its safety check, and the decisions of a remediation run);
 //! - [`rules`]: one module per rule, and [`evaluate`] to run them into a [`evaluate::Report`];
-//! - [`notification`], [`lifecycle`]: what is announced, and when;
+//! - [`notification`], [`lifecycle`]: what is announced, and when; [`asff`]: findings in AWS
+//!   Security Hub's format (ASFF) with their lifecycle state, and its import limits;
 //! - [`map`], [`report`]: the per-VPC connectivity map (SVG, DOT, Mermaid) and the HTML report;
 //! - [`nat_metrics`], [`settings`]: CloudWatch figures of NAT gateways, what they cost, and the
 //!   thresholds and rates of the measured `nat-*` rules;
@@ -28,6 +29,7 @@
 
 pub mod account;
 pub mod action;
+pub mod asff;
 #[cfg(feature = "aws")]
 pub mod aws;
 

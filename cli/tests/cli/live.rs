@@ -160,6 +160,45 @@ async fn scan_finds_exactly_the_expected_findings_in_each_reference_vpc() {
     );
 }
 
+/// Issue 16: `scan --format asff` prints one ASFF object per finding of `--format json`, in the
+/// scanned account (the one Security Hub would import them into).
+#[tokio::test(flavor = "multi_thread")]
+async fn scan_prints_one_asff_finding_per_finding_in_the_scanned_account() {
+    let account = Account::new().await;
+    let broken = seed::broken(&account).await;
+    let report = json(&reachguard(
+        &account,
+        &["scan", "--vpc", &broken.vpc, "--format", "json"],
+        1,
+    ));
+    let asff = json(&reachguard(
+        &account,
+        &["scan", "--vpc", &broken.vpc, "--format", "asff"],
+        1,
+    ));
+    let findings = report["findings"].as_array().expect("findings");
+    let asff = asff.as_array().expect("an array of ASFF findings");
+    assert_eq!(asff.len(), findings.len());
+    for (object, finding) in asff.iter().zip(findings) {
+        assert_eq!(object["AwsAccountId"], account.id.as_str());
+        assert_eq!(object["GeneratorId"], finding["rule"]);
+        assert_eq!(
+            object["ProductArn"],
+            format!(
+                "arn:aws:securityhub:us-east-1:{0}:product/{0}/default",
+                account.id
+            )
+        );
+        assert!(
+            object["Resources"]
+                .as_array()
+                .expect("resources")
+                .iter()
+                .any(|r| r["Id"].as_str().is_some_and(|id| id.ends_with(&broken.vpc)))
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn snapshot_then_check_agrees_with_scan() {
     let account = Account::new().await;

@@ -10,6 +10,7 @@
 //! - [`state`]: the finding lifecycle's DynamoDB table;
 //! - [`organizations`]: the organisation's active accounts; [`queue`]: the sweep's work queue;
 //! - [`secrets`]: reads a Secrets Manager secret (the Slack webhook URL), never logging its value;
+//! - [`security_hub`]: imports ASFF findings into Security Hub (`BatchImportFindings`);
 //! - [`AdapterError`]: a failed call, naming the operation and the service's code and message.
 //!
 //! The pipeline that wires these for the Lambdas and the CLI is the `reachguard-pipeline`
@@ -28,6 +29,7 @@ pub mod organizations;
 pub mod queue;
 pub mod remediate;
 pub mod secrets;
+pub mod security_hub;
 pub mod state;
 
 /// The SDK configuration of one account and region, as the adapters take it.
@@ -42,4 +44,5 @@ pub use organizations::Organization;
 pub use queue::WorkQueue;
 pub use remediate::Remediator;
 pub use secrets::{SecretError, Secrets};
+pub use security_hub::SecurityHub;
 pub use state::StateTable;

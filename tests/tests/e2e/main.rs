@@ -13,5 +13,6 @@ mod lifecycle;
 mod notify;
 mod remediate;
 mod resilience;
+mod security_hub;
 mod slack;
 mod template;

@@ -12,7 +12,7 @@ use serde_norway::Value;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
-fn load(name: &str) -> Value {
+pub(crate) fn load(name: &str) -> Value {
     let path = format!("{ROOT}/infra/{name}");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))

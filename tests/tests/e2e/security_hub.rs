@@ -1,0 +1,399 @@
+//! The Security Hub export against moto (issue 16): the adapter's batching and retries, and the
+//! guard's export of a finding's lifecycle as states of one ASFF finding, in the right account.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_securityhub::Client;
+use reachguard_pipeline::guard::AccountRegion;
+use reachguard_pipeline::{Env, Guard, Settings};
+use reachguard_shared::asff::{AsffFinding, Observation, to_asff};
+use reachguard_shared::aws::{Scope, SecurityHub};
+use reachguard_shared::evaluate::evaluate;
+use reachguard_shared::model::Topology;
+use reachguard_shared::notification::Trigger;
+use reachguard_shared::snapshot::Snapshot;
+use reachguard_tests::queue::Topic;
+use reachguard_tests::runtime::Lambda;
+use reachguard_tests::{Account, REGION, seed};
+use serde_json::json;
+
+/// 2026-11-28T07:42:13Z.
+const NOW: i64 = 1_795_851_733;
+
+/// Every finding Security Hub holds for `account` in moto, by `Id`: (RecordState,
+/// Compliance.Status, Workflow.Status, AwsAccountId).
+async fn held(account: &Account) -> BTreeMap<String, (String, String, String, String)> {
+    let pages = Client::new(&account.config)
+        .get_findings()
+        .max_results(100)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("GetFindings");
+    pages
+        .into_iter()
+        .map(|f| {
+            (
+                f.id().unwrap_or_default().to_string(),
+                (
+                    f.record_state()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    f.compliance()
+                        .and_then(|c| c.status())
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    f.workflow()
+                        .and_then(|w| w.status())
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    f.aws_account_id().unwrap_or_default().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The findings of the bundled broken example, moved into `account`, as ASFF opened now.
+fn example_findings(account: &str) -> Vec<AsffFinding> {
+    let path = format!("{}/../examples/broken-vpc.json", env!("CARGO_MANIFEST_DIR"));
+    let snapshot = Snapshot::from_json(&std::fs::read_to_string(path).expect("example"))
+        .expect("example parses");
+    evaluate(&Topology::from_snapshot(&snapshot).expect("example is valid"))
+        .findings
+        .into_iter()
+        .map(|mut finding| {
+            finding.account = Some(account.to_string());
+            to_asff(&finding, &Observation::open_now(NOW)).expect("maps")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn two_hundred_fifty_findings_go_in_at_least_three_calls_and_all_are_imported() {
+    let account = Account::new().await;
+    let template = example_findings(&account.id).remove(0);
+    // Ids without `|`: moto's GetFindings pagination splits its token on `|` (Security Hub
+    // itself accepts it, and the other tests read back fewer than one page).
+    let findings: Vec<AsffFinding> = (0..250)
+        .map(|i| AsffFinding {
+            id: format!("reachguard/{}/us-east-1/load-{i}", account.id),
+            ..template.clone()
+        })
+        .collect();
+    let imported = SecurityHub::new(&account.config)
+        .import(&findings)
+        .await
+        .expect("BatchImportFindings");
+    assert_eq!(imported.imported, 250);
+    assert!(imported.failed.is_empty(), "{:?}", imported.failed);
+    assert!(imported.calls >= 3, "{} calls", imported.calls);
+    let held = held(&account).await;
+    assert_eq!(held.len(), 250);
+    assert!(findings.iter().all(|f| held.contains_key(&f.id)));
+}
+
+#[tokio::test]
+async fn a_refused_finding_is_retried_then_reported_and_the_others_are_imported() {
+    let account = Account::new().await;
+    let mut findings = example_findings(&account.id);
+    // moto, like Security Hub, refuses a finding without resources (in FailedFindings).
+    findings[0].resources.clear();
+    let refused = findings[0].id.clone();
+    let imported = SecurityHub::new(&account.config)
+        .import(&findings)
+        .await
+        .expect("the call itself succeeds");
+    assert_eq!(imported.imported, findings.len() - 1);
+    assert_eq!(
+        imported.calls, 3,
+        "one call, then two retries of the refused finding"
+    );
+    assert_eq!(imported.failed.len(), 1);
+    assert_eq!(imported.failed[0].id, refused);
+    assert_eq!(imported.failed[0].code, "InvalidInput");
+    let held = held(&account).await;
+    assert_eq!(held.len(), findings.len() - 1);
+    assert!(!held.contains_key(&refused));
+}
+
+/// A guard in `home` with the state table, the topic and the export on (and the member role).
+async fn guard(home: &Account) -> Guard {
+    home.create_state_table("reachguard-state").await;
+    let topic = Topic::create(home, "reachguard-findings").await;
+    let settings = Settings::from_env(&Env::from_pairs(&[
+        ("REACHGUARD_TOPIC_ARN", &topic.arn),
+        ("REACHGUARD_STATE_TABLE", "reachguard-state"),
+        ("REACHGUARD_MEMBER_ROLE", "reachguard-member"),
+        ("REACHGUARD_SECURITY_HUB", "true"),
+    ]))
+    .expect("settings");
+    Guard::start(settings, home.config.clone())
+        .await
+        .expect("guard starts")
+}
+
+/// Runs `test` the way the Lambda binaries run the guard: on a main thread's 8 MiB stack
+/// (`#[tokio::main]`). The test harness's threads have 2 MiB, which a whole debug-build
+/// evaluation with the export outgrows.
+fn on_a_main_thread_stack<F>(test: impl FnOnce() -> F + Send + 'static)
+where
+    F: std::future::Future<Output = ()>,
+{
+    let thread = std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(test())
+        })
+        .expect("thread");
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn evaluate_account(guard: &Guard, account: &Account) {
+    let target = AccountRegion {
+        account: Some(account.id.clone()),
+        region: Some(REGION.to_string()),
+    };
+    guard
+        .evaluate(&target, &Scope::account_region(), &Trigger::default())
+        .await
+        .expect("evaluation");
+}
+
+#[test]
+fn a_findings_lifecycle_is_one_security_hub_finding_opened_resolved_suppressed() {
+    on_a_main_thread_stack(lifecycle);
+}
+
+async fn lifecycle() {
+    let account = Account::new().await;
+    let broken = seed::broken(&account).await;
+    let guard = guard(&account).await;
+    let s3 = &broken.endpoints["s3"];
+    let id =
+        |rule_and_subject: String| format!("reachguard/{}/{REGION}/{rule_and_subject}", account.id);
+    let not_associated = id(format!(
+        "gateway-endpoint-not-associated|{s3}|{}",
+        broken.route_table
+    ));
+    let s3_unreachable = id(format!(
+        "unreachable-dependency|{}|{}|s3",
+        broken.service_arn, broken.subnets[0]
+    ));
+    let dynamodb_unreachable = id(format!(
+        "unreachable-dependency|{}|{}|dynamodb",
+        broken.service_arn, broken.subnets[0]
+    ));
+    let state = |record: &str, compliance: &str, workflow: &str| {
+        (
+            record.to_string(),
+            compliance.to_string(),
+            workflow.to_string(),
+            account.id.clone(),
+        )
+    };
+
+    // Opened: one ASFF finding per finding, ACTIVE / FAILED / NEW.
+    evaluate_account(&guard, &account).await;
+    let opened = held(&account).await;
+    assert_eq!(opened.len(), 5, "{opened:#?}");
+    for id in [&not_associated, &s3_unreachable, &dynamodb_unreachable] {
+        assert_eq!(opened[id], state("ACTIVE", "FAILED", "NEW"), "{id}");
+    }
+
+    // Fixed: the S3 gateway endpoint now serves the subnets' route table. The same Ids are
+    // ARCHIVED / PASSED / RESOLVED; nothing new appears.
+    account
+        .ec2()
+        .modify_vpc_endpoint()
+        .vpc_endpoint_id(s3)
+        .add_route_table_ids(&broken.route_table)
+        .send()
+        .await
+        .expect("ModifyVpcEndpoint");
+    evaluate_account(&guard, &account).await;
+    let fixed = held(&account).await;
+    assert_eq!(fixed.len(), 5, "{fixed:#?}");
+    for id in [&not_associated, &s3_unreachable] {
+        assert_eq!(fixed[id], state("ARCHIVED", "PASSED", "RESOLVED"), "{id}");
+    }
+    assert_eq!(
+        fixed[&dynamodb_unreachable],
+        state("ACTIVE", "FAILED", "NEW")
+    );
+
+    // Exempt: a `reachguard:exempt` tag on the VPC suppresses what still fires.
+    account
+        .ec2()
+        .create_tags()
+        .resources(&broken.vpc)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("reachguard:exempt")
+                .value("all")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateTags");
+    evaluate_account(&guard, &account).await;
+    let exempt = held(&account).await;
+    assert_eq!(exempt.len(), 5, "{exempt:#?}");
+    assert_eq!(
+        exempt[&dynamodb_unreachable],
+        state("ACTIVE", "FAILED", "SUPPRESSED")
+    );
+    assert_eq!(
+        exempt[&not_associated],
+        state("ARCHIVED", "PASSED", "RESOLVED")
+    );
+}
+
+#[test]
+fn a_member_accounts_findings_are_imported_in_the_member_account() {
+    on_a_main_thread_stack(member_account);
+}
+
+async fn member_account() {
+    let home = Account::new().await;
+    let member = Account::new().await;
+    let broken = seed::broken(&member).await;
+    let guard = guard(&home).await;
+    evaluate_account(&guard, &member).await;
+    let in_member = held(&member).await;
+    assert_eq!(in_member.len(), 5, "{in_member:#?}");
+    for (id, (_, _, _, account)) in &in_member {
+        assert_eq!(account, &member.id, "{id}");
+        assert!(id.starts_with(&format!("reachguard/{}/{REGION}/", member.id)));
+    }
+    assert!(
+        in_member.keys().any(|id| id.contains(&broken.service_arn)),
+        "{in_member:#?}"
+    );
+    assert!(
+        held(&home).await.is_empty(),
+        "nothing under the home account"
+    );
+}
+
+/// The real `service-events` Lambda, with `REACHGUARD_SECURITY_HUB=true` and no state table:
+/// an ECS event in a member account imports that account's findings there, opened.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_service_events_lambda_imports_a_member_accounts_findings() {
+    let home = Account::new().await;
+    let member = Account::new().await;
+    let broken = seed::broken(&member).await;
+    let topic = Topic::create(&home, "findings").await;
+    let mut env = home.cli_env();
+    env.push(("REACHGUARD_TOPIC_ARN", topic.arn.clone()));
+    env.push(("REACHGUARD_MEMBER_ROLE", "reachguard-member".into()));
+    env.push(("REACHGUARD_SECURITY_HUB", "true".into()));
+    let lambda = Lambda::start("service-events", &env).await;
+    let (cluster, name) = broken
+        .service_arn
+        .rsplit_once(":service/")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .expect("service/cluster/name");
+    let event = crate::lambdas::api_call(
+        &member.id,
+        "ecs",
+        "CreateService",
+        "Admin",
+        json!({"cluster": cluster, "serviceName": name, "desiredCount": 2, "launchType": "FARGATE",
+               "networkConfiguration": {"awsvpcConfiguration": {
+                   "subnets": broken.subnets, "securityGroups": [broken.task_security_group],
+                   "assignPublicIp": "DISABLED"}}}),
+        json!({"service": {"serviceArn": broken.service_arn, "serviceName": name,
+                           "clusterArn": format!("arn:aws:ecs:{REGION}:{}:cluster/{cluster}", member.id),
+                           "status": "ACTIVE"}}),
+    );
+    lambda
+        .invoke(&event)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", lambda.logs()));
+    let in_member = held(&member).await;
+    assert_eq!(in_member.len(), 5, "{in_member:#?}\n{}", lambda.logs());
+    for (id, held_state) in &in_member {
+        let expected = ("ACTIVE", "FAILED", "NEW", member.id.as_str());
+        let got = (
+            held_state.0.as_str(),
+            held_state.1.as_str(),
+            held_state.2.as_str(),
+            held_state.3.as_str(),
+        );
+        assert_eq!(got, expected, "{id}");
+    }
+    assert!(held(&home).await.is_empty());
+    assert!(
+        lambda
+            .log_records()
+            .iter()
+            .any(|r| r["fields"]["message"] == "exported to Security Hub"
+                && r["fields"]["imported"] == 5),
+        "{}",
+        lambda.logs()
+    );
+}
+
+/// Both templates grant `securityhub:BatchImportFindings` in one conditional statement each,
+/// on the account's own default product only, and nothing of Security Hub otherwise.
+#[test]
+fn the_templates_grant_the_import_only_when_enabled_and_only_on_the_default_product() {
+    for (file, policy, condition) in [
+        (
+            "template.yaml",
+            "SecurityHubImportPolicy",
+            "ExportsToSecurityHub",
+        ),
+        (
+            "member-account.yaml",
+            "MemberSecurityHubImportPolicy",
+            "ImportsToSecurityHub",
+        ),
+    ] {
+        let template = crate::template::load(file);
+        let parameter = &template["Parameters"]["SecurityHub"];
+        assert_eq!(parameter["Default"].as_str(), Some("false"), "{file}");
+        let resource = &template["Resources"][policy];
+        assert_eq!(resource["Condition"].as_str(), Some(condition), "{file}");
+        let statements = resource["Properties"]["PolicyDocument"]["Statement"]
+            .as_sequence()
+            .expect("statements");
+        assert_eq!(statements.len(), 1, "{file}");
+        assert_eq!(
+            statements[0]["Action"].as_str(),
+            Some("securityhub:BatchImportFindings"),
+            "{file}"
+        );
+        let scope = format!("{:?}", statements[0]["Resource"]);
+        assert!(
+            scope.contains(
+                "arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default"
+            ),
+            "{file}: {scope}"
+        );
+        let text =
+            std::fs::read_to_string(format!("{}/../infra/{file}", env!("CARGO_MANIFEST_DIR")))
+                .expect("template");
+        assert_eq!(
+            text.matches(" securityhub:").count(),
+            1,
+            "{file}: one grant"
+        );
+    }
+    let central = crate::template::load("template.yaml");
+    let variable =
+        &central["Globals"]["Function"]["Environment"]["Variables"]["REACHGUARD_SECURITY_HUB"];
+    assert!(
+        format!("{variable:?}").contains("SecurityHub"),
+        "{variable:?}"
+    );
+}
