@@ -261,16 +261,20 @@ fn every_member_instance_forwards_but_the_central_accounts_central_region() {
     }
 }
 
-/// One parameter, `Regions`, says which regions the sweep evaluates and (through the stack's
-/// output, README Deploy) where the member StackSet's instances go.
+/// One parameter, `Regions`, says which regions the sweep evaluates, which regions' events the
+/// event functions accept (every function's `REACHGUARD_REGIONS`, from the globals) and (through
+/// the stack's output, README Deploy) where the member StackSet's instances go.
 #[test]
 fn the_sweep_and_the_member_stackset_share_one_region_list() {
     let template = load("template.yaml");
-    let sweep = &template["Resources"]["SweepFunction"]["Properties"];
-    assert_eq!(
-        referenced(&sweep["Environment"]["Variables"]["REACHGUARD_REGIONS"]),
-        Some("Regions")
-    );
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(referenced(&globals["REACHGUARD_REGIONS"]), Some("Regions"));
+    for (id, resource) in resources(&template) {
+        if resource["Type"] == "AWS::Serverless::Function" {
+            let own = &resource["Properties"]["Environment"]["Variables"]["REACHGUARD_REGIONS"];
+            assert!(own.is_null(), "{id} overrides REACHGUARD_REGIONS");
+        }
+    }
     let Value::Tagged(output) = &template["Outputs"]["Regions"]["Value"] else {
         panic!("Outputs.Regions: an !If");
     };
