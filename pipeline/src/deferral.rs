@@ -72,20 +72,23 @@ impl Guard {
         Ok(item)
     }
 
-    /// The findings of an evaluation of `snapshot` to report: without a queue, or when nothing
-    /// is unsettled, or after [`MAX_RECHECKS`] re-evaluations, all of them; else those that do
-    /// not depend only on unsettled resources, and one re-evaluation of their VPCs is scheduled
-    /// [`RECHECK_DELAY_SECS`] later. `item` describes this evaluation as a work item (account,
-    /// region, trigger, and `recheck`: the re-evaluations before it); the next one follows it.
+    /// The findings of an evaluation of `snapshot` to report, and the keys of those held back:
+    /// without a queue, or when nothing is unsettled, or after [`MAX_RECHECKS`] re-evaluations,
+    /// all of them are reported; else those that do not depend only on unsettled resources, the
+    /// others are held back (their records stay as they are:
+    /// [`reachguard_shared::lifecycle::EvaluatedScope::held`]), and one re-evaluation of their
+    /// VPCs is scheduled [`RECHECK_DELAY_SECS`] later. `item` describes this evaluation as a work
+    /// item (account, region, trigger, and `recheck`: the re-evaluations before it); the next one
+    /// follows it.
     pub(crate) async fn settle(
         &self,
         item: WorkItem,
         snapshot: &Snapshot,
         findings: Vec<Finding>,
-    ) -> Result<Vec<Finding>, EvaluationError> {
+    ) -> Result<(Vec<Finding>, BTreeSet<String>), EvaluationError> {
         let unsettled = settling::unsettled(snapshot);
         let Some(queue) = self.queue.as_ref().filter(|_| !unsettled.is_empty()) else {
-            return Ok(findings);
+            return Ok((findings, BTreeSet::new()));
         };
         let resources: Vec<String> = unsettled
             .iter()
@@ -99,7 +102,7 @@ impl Guard {
                 recheck = item.recheck,
                 "resources still unsettled after {MAX_RECHECKS} re-evaluations: evaluated as they are"
             );
-            return Ok(findings);
+            return Ok((findings, BTreeSet::new()));
         }
         let split = settling::split(snapshot, findings, self.settings.evaluation)?;
         let next = WorkItem {
@@ -122,6 +125,7 @@ impl Guard {
             message_id = %message_id,
             "unsettled resources: findings that depend only on them held back, re-evaluation scheduled"
         );
-        Ok(split.report)
+        let held = split.held.iter().map(Finding::key).collect();
+        Ok((split.report, held))
     }
 }

@@ -315,13 +315,14 @@ impl Guard {
             recheck,
             ..WorkItem::default()
         };
-        report.findings = self
+        let (reported, held) = self
             .settle(
                 this,
                 &collection.snapshot,
                 std::mem::take(&mut report.findings),
             )
             .await?;
+        report.findings = reported;
         let evaluated = EvaluatedScope {
             account: account.clone(),
             region: region.clone(),
@@ -330,6 +331,7 @@ impl Guard {
                 .clone()
                 .unwrap_or_else(|| topology.vpcs.iter().map(|v| v.id.clone()).collect()),
             measured: !collection.nat_metrics_failed,
+            held,
         };
         deadline.check("claiming the transitions")?;
         let lease = Lease {

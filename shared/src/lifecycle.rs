@@ -205,6 +205,10 @@ pub struct EvaluatedScope {
     /// then stay as they are (neither resolved nor re-announced) instead of being resolved for
     /// lack of figures.
     pub measured: bool,
+    /// The keys of the findings held back because they depend only on resources still
+    /// `pending`/`deleting` (`crate::settling`): their records stay as they are (an open one is
+    /// neither resolved nor re-announced, a new one is not opened) until the re-evaluation.
+    pub held: BTreeSet<String>,
 }
 
 impl EvaluatedScope {
@@ -380,7 +384,8 @@ pub fn reconcile(
         updates.push(update);
     }
     for record in stored.values() {
-        let unknown = !scope.measured && record.finding.rule.is_measured();
+        let unknown = (!scope.measured && record.finding.rule.is_measured())
+            || scope.held.contains(&record.key);
         let quiet = record.state == State::Resolved
             || unknown
             || seen.contains(&(record.partition.clone(), record.key.clone()));
@@ -433,6 +438,7 @@ mod tests {
             region: "us-east-1".into(),
             vpcs: vpcs.iter().map(|v| v.to_string()).collect(),
             measured: true,
+            held: BTreeSet::new(),
         }
     }
 
@@ -462,6 +468,28 @@ mod tests {
             step(&mut store, &vpc, &[], &[], 2 * HOUR),
             [(Status::Resolved, String::new())],
             "metrics back without drops: resolved (`step` reports the endpoint, which it has none of)"
+        );
+    }
+
+    #[test]
+    fn a_held_back_finding_is_neither_resolved_nor_opened() {
+        let mut store = Vec::new();
+        let vpc = scope(&["vpc-a"]);
+        let open = finding("vpc-a", "vpce-1");
+        let held = EvaluatedScope {
+            held: [open.key(), finding("vpc-a", "vpce-2").key()].into(),
+            ..vpc.clone()
+        };
+        assert_eq!(step(&mut store, &vpc, &[open], &[], 0).len(), 1);
+        assert_eq!(
+            step(&mut store, &held, &[], &[], HOUR),
+            [],
+            "vpce-1 held back: still open, not resolved; vpce-2 held back: not opened"
+        );
+        assert_eq!(
+            step(&mut store, &vpc, &[], &[], 2 * HOUR),
+            [(Status::Resolved, "vpce-1".to_string())],
+            "settled without it: resolved once"
         );
     }
 

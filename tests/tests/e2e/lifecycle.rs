@@ -50,6 +50,7 @@ fn scope(vpcs: &[&str]) -> EvaluatedScope {
         region: "us-east-1".into(),
         vpcs: vpcs.iter().map(|v| v.to_string()).collect(),
         measured: true,
+        held: Default::default(),
     }
 }
 
