@@ -18,6 +18,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 
 pub mod http;
+pub mod large;
 pub mod proxy;
 pub mod queue;
 pub mod runtime;

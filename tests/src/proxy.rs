@@ -1,10 +1,19 @@
 //! A loopback HTTP proxy in front of moto that injects faults: a burst of throttling and 503
 //! answers, and an operation that is always denied. It counts requests per operation. It speaks just enough HTTP/1.1 for the SDK
 //! (`Content-Length` bodies, keep-alive) and forwards everything else to moto unchanged.
+//!
+//! It also enforces two AWS limits moto does not, always (whatever the [`Plan`]): an EC2 request
+//! with more than [`EC2_FILTER_VALUE_LIMIT`] values in one filter is refused with EC2's
+//! `FilterLimitExceeded`, and ECS `ListServices` is paged as ECS pages it (10 ARNs per page
+//! unless `maxResults` asks for up to 100) where moto answers everything at once. Every request's
+//! operation, start and end are kept in order ([`FaultProxy::timeline`]).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -22,11 +31,37 @@ pub struct Plan {
     pub deny: Option<String>,
 }
 
-#[derive(Debug, Default)]
+/// EC2 refuses a request with more values than this in one filter (`FilterLimitExceeded`).
+pub const EC2_FILTER_VALUE_LIMIT: usize = 200;
+
+/// `ListServices` page size when the request sets no `maxResults` (ECS's default).
+const LIST_SERVICES_DEFAULT_PAGE: usize = 10;
+/// The largest `maxResults` ECS accepts for `ListServices`.
+const LIST_SERVICES_MAX_PAGE: usize = 100;
+/// Prefix of the `nextToken`s the proxy issues for `ListServices` (the offset follows).
+const LIST_SERVICES_TOKEN: &str = "fault-proxy-offset-";
+
+/// One request as the proxy saw it: from the end of its body to the end of the answer, measured
+/// from [`FaultProxy::start`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The operation (`DescribeVpcs`, `ListClusters`, …), empty when unrecognised.
+    pub operation: String,
+    /// When the request was fully received.
+    pub start: Duration,
+    /// When the answer was fully written.
+    pub end: Duration,
+    /// The most values any one EC2 filter of the request had (0 without filters).
+    pub filter_values: usize,
+}
+
+#[derive(Debug)]
 struct Counters {
+    started: Instant,
     requests: AtomicUsize,
     faults: AtomicUsize,
     by_operation: Mutex<BTreeMap<String, usize>>,
+    timeline: Mutex<Vec<Call>>,
 }
 
 /// A running proxy; stopped when dropped.
@@ -47,7 +82,13 @@ impl FaultProxy {
             .trim_start_matches("http://")
             .trim_end_matches('/')
             .to_owned();
-        let counters = Arc::new(Counters::default());
+        let counters = Arc::new(Counters {
+            started: Instant::now(),
+            requests: AtomicUsize::new(0),
+            faults: AtomicUsize::new(0),
+            by_operation: Mutex::default(),
+            timeline: Mutex::default(),
+        });
         let shared = (Arc::new(plan), counters.clone(), Arc::new(upstream));
         let task = tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
@@ -82,6 +123,23 @@ impl FaultProxy {
     pub fn faults(&self) -> usize {
         self.counters.faults.load(Ordering::SeqCst)
     }
+
+    /// Every request answered so far, in the order their answers ended.
+    pub fn timeline(&self) -> Vec<Call> {
+        self.counters
+            .timeline
+            .lock()
+            .map_or_else(|_| Vec::new(), |calls| calls.clone())
+    }
+
+    /// Forgets the requests answered so far (the timeline of the next run starts empty); returns
+    /// the time since [`FaultProxy::start`], the origin of the next run's timeline.
+    pub fn reset_timeline(&self) -> Duration {
+        if let Ok(mut calls) = self.counters.timeline.lock() {
+            calls.clear();
+        }
+        self.counters.started.elapsed()
+    }
 }
 
 impl Drop for FaultProxy {
@@ -101,13 +159,37 @@ async fn serve(
         let Some((head, body)) = read_request(&mut conn, &mut buf).await? else {
             return Ok(());
         };
+        let start = counters.started.elapsed();
         let n = counters.requests.fetch_add(1, Ordering::SeqCst);
         let protocol = Protocol::of(&head, &body);
         let operation = operation(&head, &body);
         if let (Some(op), Ok(mut ops)) = (&operation, counters.by_operation.lock()) {
             *ops.entry(op.clone()).or_default() += 1;
         }
-        let fault = if plan
+        let filter_values = if protocol == Protocol::Ec2 {
+            most_filter_values(&body)
+        } else {
+            0
+        };
+        let record = |counters: &Counters| {
+            if let Ok(mut calls) = counters.timeline.lock() {
+                calls.push(Call {
+                    operation: operation.clone().unwrap_or_default(),
+                    start,
+                    end: counters.started.elapsed(),
+                    filter_values,
+                });
+            }
+        };
+        let fault = if filter_values > EC2_FILTER_VALUE_LIMIT {
+            Some(ec2_error(
+                "400 Bad Request",
+                "FilterLimitExceeded",
+                &format!(
+                    "The maximum number of filter values specified on a single call is {EC2_FILTER_VALUE_LIMIT}"
+                ),
+            ))
+        } else if plan
             .deny
             .as_deref()
             .is_some_and(|d| Some(d) == operation.as_deref())
@@ -126,10 +208,18 @@ async fn serve(
             Some(response) => {
                 counters.faults.fetch_add(1, Ordering::SeqCst);
                 conn.write_all(response.as_bytes()).await?;
+                record(counters);
+            }
+            None if operation.as_deref() == Some("ListServices") => {
+                // Answered by the proxy itself, which keeps the connection open.
+                let response = list_services_page(upstream, &head, &body).await?;
+                conn.write_all(&response).await?;
+                record(counters);
             }
             None => {
                 let response = forward(upstream, &head, &body).await?;
                 conn.write_all(&response).await?;
+                record(counters);
                 // moto answers `Connection: close`; the client reconnects for the next request.
                 return Ok(());
             }
@@ -187,6 +277,85 @@ fn operation(head: &str, body: &[u8]) -> Option<String> {
             .split('&')
             .find_map(|kv| kv.strip_prefix("Action=").map(str::to_owned))
     })
+}
+
+/// The most values any one filter of an EC2 query request has (`Filter.N.Value.M=…`).
+fn most_filter_values(body: &[u8]) -> usize {
+    let mut per_filter: BTreeMap<&str, usize> = BTreeMap::new();
+    let body = String::from_utf8_lossy(body);
+    for key in body
+        .split('&')
+        .filter_map(|kv| kv.split_once('=').map(|(k, _)| k))
+    {
+        let Some(rest) = key.strip_prefix("Filter.") else {
+            continue;
+        };
+        if let Some((filter, value)) = rest.split_once(".Value.")
+            && !value.is_empty()
+        {
+            *per_filter.entry(filter).or_default() += 1;
+        }
+    }
+    per_filter.into_values().max().unwrap_or(0)
+}
+
+/// Answers `ListServices` one page at a time, as ECS does: moto's full answer cut to
+/// `maxResults` (default 10, at most 100) from the offset the request's `nextToken` carries.
+async fn list_services_page(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let invalid =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+    let mut request: Value =
+        serde_json::from_slice(body).map_err(|_| invalid("ListServices request is not JSON"))?;
+    let page = request["maxResults"]
+        .as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(LIST_SERVICES_DEFAULT_PAGE);
+    if page > LIST_SERVICES_MAX_PAGE {
+        return Ok(json_error(
+            "InvalidParameterException",
+            "maxResults must be between 1 and 100",
+        )
+        .into_bytes());
+    }
+    let offset = request["nextToken"]
+        .as_str()
+        .and_then(|t| t.strip_prefix(LIST_SERVICES_TOKEN))
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0);
+    if let Some(fields) = request.as_object_mut() {
+        fields.remove("maxResults");
+        fields.remove("nextToken");
+    }
+    let whole = request.to_string();
+    let head: String = head
+        .split_inclusive("\r\n")
+        .map(|line| {
+            if line.to_ascii_lowercase().starts_with("content-length:") {
+                format!("Content-Length: {}\r\n", whole.len())
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    let response = forward(upstream, &head, whole.as_bytes()).await?;
+    let Some(split) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Err(invalid("moto's ListServices answer has no body"));
+    };
+    if !response.starts_with(b"HTTP/1.1 200") {
+        return Ok(response);
+    }
+    let answer: Value = serde_json::from_slice(&response[split + 4..])
+        .map_err(|_| invalid("moto's ListServices answer is not JSON"))?;
+    let arns = answer["serviceArns"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let end = (offset + page).min(arns.len());
+    let mut paged = serde_json::json!({ "serviceArns": arns[offset.min(end)..end] });
+    if end < arns.len() {
+        paged["nextToken"] = Value::from(format!("{LIST_SERVICES_TOKEN}{end}"));
+    }
+    Ok(respond("200 OK", "application/x-amz-json-1.1", &paged.to_string()).into_bytes())
 }
 
 async fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<Vec<u8>> {

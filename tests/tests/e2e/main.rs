@@ -6,6 +6,7 @@ mod accounts;
 mod collect;
 mod faults;
 mod lambdas;
+mod large;
 mod lifecycle;
 mod notify;
 mod remediate;
