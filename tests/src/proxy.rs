@@ -76,6 +76,13 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Listens on a free loopback port and forwards to `upstream` (`http://host:port`).
     pub async fn start(upstream: &str, plan: Plan) -> FaultProxy {
+        FaultProxy::start_with_latency(upstream, plan, Duration::ZERO).await
+    }
+
+    /// As [`FaultProxy::start`], holding every answer back by `latency`: the round trip to a real
+    /// AWS endpoint (moto on loopback answers in a few milliseconds), so that calls waiting for
+    /// each other cost what they cost on AWS.
+    pub async fn start_with_latency(upstream: &str, plan: Plan, latency: Duration) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let url = format!("http://{}", listener.local_addr().expect("proxy address"));
         let upstream = upstream
@@ -92,10 +99,12 @@ impl FaultProxy {
         let shared = (Arc::new(plan), counters.clone(), Arc::new(upstream));
         let task = tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
+                // Answers go out at once (no Nagle wait for the next segment).
+                let _ = conn.set_nodelay(true);
                 let (plan, counters, upstream) = shared.clone();
                 tokio::spawn(async move {
                     // A connection error only ends that connection; the SDK retries on another.
-                    let _ = serve(conn, &plan, &counters, &upstream).await;
+                    let _ = serve(conn, &plan, latency, &counters, &upstream).await;
                 });
             }
         });
@@ -151,6 +160,7 @@ impl Drop for FaultProxy {
 async fn serve(
     mut conn: TcpStream,
     plan: &Plan,
+    latency: Duration,
     counters: &Counters,
     upstream: &str,
 ) -> std::io::Result<()> {
@@ -160,6 +170,9 @@ async fn serve(
             return Ok(());
         };
         let start = counters.started.elapsed();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
         let n = counters.requests.fetch_add(1, Ordering::SeqCst);
         let protocol = Protocol::of(&head, &body);
         let operation = operation(&head, &body);
@@ -279,6 +292,23 @@ fn operation(head: &str, body: &[u8]) -> Option<String> {
     })
 }
 
+/// The sequential waves of `calls`: the longest chain of calls each of which started after the
+/// previous one ended (calls that overlap are in the same wave).
+pub fn waves(calls: &[Call]) -> usize {
+    let mut by_start: Vec<&Call> = calls.iter().collect();
+    by_start.sort_by_key(|c| c.start);
+    let mut depth: Vec<usize> = Vec::with_capacity(by_start.len());
+    for (j, call) in by_start.iter().enumerate() {
+        let before = (0..j)
+            .filter(|&i| by_start[i].end <= call.start)
+            .map(|i| depth[i])
+            .max()
+            .unwrap_or(0);
+        depth.push(before + 1);
+    }
+    depth.into_iter().max().unwrap_or(0)
+}
+
 /// The most values any one filter of an EC2 query request has (`Filter.N.Value.M=…`).
 fn most_filter_values(body: &[u8]) -> usize {
     let mut per_filter: BTreeMap<&str, usize> = BTreeMap::new();
@@ -360,13 +390,14 @@ async fn list_services_page(upstream: &str, head: &str, body: &[u8]) -> std::io:
 
 async fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut up = TcpStream::connect(upstream).await?;
+    up.set_nodelay(true)?;
     let head: String = head
         .split_inclusive("\r\n")
         .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
         .collect::<String>();
     let head = head.trim_end_matches("\r\n").to_owned() + "\r\nConnection: close\r\n\r\n";
-    up.write_all(head.as_bytes()).await?;
-    up.write_all(body).await?;
+    // One write: head and body in separate segments would wait for a delayed ACK.
+    up.write_all(&[head.as_bytes(), body].concat()).await?;
     let mut response = Vec::new();
     up.read_to_end(&mut response).await?;
     Ok(response)
@@ -459,5 +490,51 @@ fn denied(protocol: Protocol) -> String {
             "AccessDenied",
             "User is not authorized to perform this operation",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(start: u64, end: u64) -> Call {
+        Call {
+            operation: String::new(),
+            start: Duration::from_millis(start),
+            end: Duration::from_millis(end),
+            filter_values: 0,
+        }
+    }
+
+    #[test]
+    fn waves_count_the_longest_chain_of_calls_that_wait_for_each_other() {
+        for (calls, expected) in [
+            (vec![], 0),
+            (vec![call(0, 5)], 1),
+            (vec![call(0, 5), call(1, 6), call(2, 4)], 1),
+            (vec![call(0, 5), call(5, 9)], 2),
+            // The ECS chain beside a slow describe: three deep, whatever the describe does.
+            (vec![call(0, 2), call(2, 4), call(4, 6), call(0, 6)], 3),
+            (vec![call(0, 2), call(1, 9), call(9, 10)], 2),
+        ] {
+            assert_eq!(waves(&calls), expected, "{calls:?}");
+        }
+    }
+
+    #[test]
+    fn filter_values_are_counted_per_filter() {
+        for (body, expected) in [
+            ("Action=DescribeVpcs&Version=2016-11-15", 0),
+            (
+                "Action=DescribeSubnets&Filter.1.Name=vpc-id&Filter.1.Value.1=vpc-1&Filter.1.Value.2=vpc-2",
+                2,
+            ),
+            (
+                "Filter.1.Name=a&Filter.1.Value.1=x&Filter.2.Name=b&Filter.2.Value.1=y&Filter.2.Value.2=z&Filter.2.Value.3=w",
+                3,
+            ),
+        ] {
+            assert_eq!(most_filter_values(body.as_bytes()), expected, "{body}");
+        }
     }
 }

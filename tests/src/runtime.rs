@@ -79,6 +79,12 @@ impl Lambda {
     /// Lambda sets (function name, memory, version, Runtime API address, JSON logs). Nothing
     /// else of the test's environment leaks in.
     pub async fn start(name: &str, env: &[(&str, String)]) -> Lambda {
+        Lambda::start_binary(name, binary(name), env).await
+    }
+
+    /// Starts the function `name` from the binary at `path` (a release build to measure, or
+    /// another build to compare with), as [`Lambda::start`] does.
+    pub async fn start_binary(name: &str, path: PathBuf, env: &[(&str, String)]) -> Lambda {
         let (queue, receiver) = mpsc::unbounded_channel();
         let state = Arc::new(State {
             next: tokio::sync::Mutex::new(receiver),
@@ -95,7 +101,7 @@ impl Lambda {
             async move { runtime_api(&state, request).await }
         })
         .await;
-        let mut command = Command::new(binary(name));
+        let mut command = Command::new(path);
         command
             .env_clear()
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
