@@ -41,6 +41,7 @@ use aws_sdk_ecs::types::ServiceField;
 use futures::future::{FutureExt, Shared};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
+use tokio::sync::watch;
 
 use super::convert;
 use super::error::AdapterError;
@@ -154,6 +155,23 @@ macro_rules! describe {
 /// The region's services, awaited (shared) by the scope's resolution and the collection's end.
 type ServicesResult = Result<Arc<Vec<EcsService>>, AdapterError>;
 
+/// The subnets in scope (`None`: every subnet, the whole account/region).
+type InScope = Option<BTreeSet<String>>;
+
+/// Waits until the EC2 side has said which subnets are in scope. The sender goes away unsent only
+/// when the collection failed, which ends the collection first.
+async fn scope_subnets(
+    mut known: watch::Receiver<Option<InScope>>,
+) -> Result<InScope, AdapterError> {
+    match known.wait_for(Option::is_some).await {
+        Ok(value) => Ok(value.clone().flatten()),
+        Err(_) => Err(AdapterError::MissingField {
+            operation: "DescribeSubnets",
+            field: "Subnets",
+        }),
+    }
+}
+
 /// What the EC2 side of a collection gathered.
 #[derive(Default)]
 struct Parts {
@@ -226,50 +244,59 @@ impl Collector {
     /// Every call starts as soon as what it needs is known: the ECS chain from the start, beside
     /// the scope's resolution and the EC2 `Describe*`; the DNS attributes with the scope's VPCs
     /// (after `DescribeVpcs` for the whole account/region); the NAT gateway metrics after
-    /// `DescribeNatGateways`; the task definitions once the services and the scope's subnets are.
+    /// `DescribeNatGateways`; the task definitions once the services and the scope's subnets are
+    /// (whatever the EC2 side still waits for).
     pub async fn collect(&self, scope: &Scope) -> Result<Collection, AdapterError> {
         let rec = Recorder::default();
-        let services = async { self.ecs_services(&rec).await.map(Arc::new) }.shared();
+        let region_services = async { self.ecs_services(&rec).await.map(Arc::new) }.shared();
+        // The scope's subnets, as soon as they are known (`None` inside: every subnet).
+        let (subnets_known, subnets) = watch::channel::<Option<InScope>>(None);
+        let described_services = async {
+            let (all, in_scope) =
+                tokio::try_join!(region_services.clone(), scope_subnets(subnets))?;
+            let kept: Vec<EcsService> = all
+                .iter()
+                .filter(|s| {
+                    in_scope
+                        .as_ref()
+                        .is_none_or(|ids| service_subnets(s).iter().any(|id| ids.contains(id)))
+                })
+                .cloned()
+                .collect();
+            let task_definitions = self.task_definitions(&kept, &rec).await?;
+            Ok::<_, AdapterError>((kept, task_definitions))
+        };
         let collected = async {
             let (vpcs, fell_back) = if is_whole(scope) {
                 (None, false)
             } else if names_only_vpcs(scope) {
                 (Some(scope.vpcs.clone()), false)
             } else {
-                let (vpcs, fell_back) = self.resolve(scope, services.clone(), &rec).await?;
+                let (vpcs, fell_back) = self.resolve(scope, region_services.clone(), &rec).await?;
                 (Some(vpcs), fell_back)
             };
             let parts = match &vpcs {
-                Some(ids) if ids.is_empty() => Parts::default(),
-                _ => self.ec2_resources(vpcs.as_ref(), &rec).await?,
+                None => {
+                    subnets_known.send_replace(Some(None));
+                    self.ec2_resources(None, &subnets_known, &rec).await?
+                }
+                Some(ids) if ids.is_empty() => {
+                    subnets_known.send_replace(Some(Some(BTreeSet::new())));
+                    Parts::default()
+                }
+                Some(ids) => self.ec2_resources(Some(ids), &subnets_known, &rec).await?,
             };
             Ok::<_, AdapterError>((vpcs, fell_back, parts))
         };
-        let (all_services, (vpcs, fell_back, parts)) =
-            tokio::try_join!(services.clone(), collected)?;
-        drop(services);
+        let ((services, task_definitions), (vpcs, fell_back, parts)) =
+            tokio::try_join!(described_services, collected)?;
+        drop(region_services);
         let Parts {
             mut snapshot,
             vpc_attributes,
             metrics,
         } = parts;
         snapshot.network_acls.get_or_insert_with(Vec::new);
-        let subnet_ids: BTreeSet<&str> = snapshot
-            .subnets
-            .iter()
-            .map(|s| s.subnet_id.as_str())
-            .collect();
-        let services: Vec<EcsService> = all_services
-            .iter()
-            .filter(|s| {
-                vpcs.is_none()
-                    || service_subnets(s)
-                        .iter()
-                        .any(|id| subnet_ids.contains(id.as_str()))
-            })
-            .cloned()
-            .collect();
-        let task_definitions = self.task_definitions(&services, &rec).await?;
         let mut warnings = Vec::new();
         let nat_metrics_failed = matches!(metrics, Some(Err(_)));
         match metrics {
@@ -368,6 +395,7 @@ impl Collector {
     async fn ec2_resources(
         &self,
         vpcs: Option<&BTreeSet<String>>,
+        subnets_known: &watch::Sender<Option<InScope>>,
         rec: &Recorder,
     ) -> Result<Parts, AdapterError> {
         let by_vpc = |name: &str| match vpcs {
@@ -427,13 +455,23 @@ impl Collector {
         };
         let ((v, vpc_attributes), s, rt, e, (nat_gateways, metrics), i, g, a) = tokio::try_join!(
             vpcs_and_attributes,
-            describe!(
-                rec,
-                "DescribeSubnets",
-                by_vpc("vpc-id"),
-                |f| ec2.describe_subnets().set_filters(f.map(|f| vec![f])),
-                subnets
-            ),
+            async {
+                let found = describe!(
+                    rec,
+                    "DescribeSubnets",
+                    by_vpc("vpc-id"),
+                    |f| ec2.describe_subnets().set_filters(f.map(|f| vec![f])),
+                    subnets
+                )
+                .await?;
+                if vpcs.is_some() {
+                    let ids = found
+                        .iter()
+                        .filter_map(|s| s.subnet_id().map(str::to_owned));
+                    subnets_known.send_replace(Some(Some(ids.collect())));
+                }
+                Ok(found)
+            },
             describe!(
                 rec,
                 "DescribeRouteTables",
