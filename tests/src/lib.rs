@@ -19,6 +19,7 @@ use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 
 pub mod http;
 pub mod journal;
+pub mod large;
 pub mod proxy;
 pub mod queue;
 pub mod runtime;

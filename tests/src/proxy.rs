@@ -10,11 +10,19 @@
 //! and keeps every request with the answer sent back ([`FaultProxy::exchanges`]: what `journal`
 //! reads). It speaks just enough HTTP/1.1 for the SDK
 //! (`Content-Length` bodies, keep-alive) and forwards everything else to moto unchanged.
+//!
+//! It also enforces two AWS limits moto does not, always (whatever the [`Plan`]): an EC2 request
+//! with more than [`EC2_FILTER_VALUE_LIMIT`] values in one filter is refused with EC2's
+//! `FilterLimitExceeded`, and ECS `ListServices` is paged as ECS pages it (10 ARNs per page
+//! unless `maxResults` asks for up to 100) where moto answers everything at once. Every request's
+//! operation, start and end are kept in order ([`FaultProxy::timeline`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -91,14 +99,40 @@ pub struct Fail {
 /// values).
 pub const SNS_MAX_MESSAGE_BYTES: usize = 262_144;
 
-#[derive(Debug, Default)]
+/// EC2 refuses a request with more values than this in one filter (`FilterLimitExceeded`).
+pub const EC2_FILTER_VALUE_LIMIT: usize = 200;
+
+/// `ListServices` page size when the request sets no `maxResults` (ECS's default).
+const LIST_SERVICES_DEFAULT_PAGE: usize = 10;
+/// The largest `maxResults` ECS accepts for `ListServices`.
+const LIST_SERVICES_MAX_PAGE: usize = 100;
+/// Prefix of the `nextToken`s the proxy issues for `ListServices` (the offset follows).
+const LIST_SERVICES_TOKEN: &str = "fault-proxy-offset-";
+
+/// One request as the proxy saw it: from the end of its body to the end of the answer, measured
+/// from [`FaultProxy::start`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The operation (`DescribeVpcs`, `ListClusters`, …), empty when unrecognised.
+    pub operation: String,
+    /// When the request was fully received.
+    pub start: Duration,
+    /// When the answer was fully written.
+    pub end: Duration,
+    /// The most values any one EC2 filter of the request had (0 without filters).
+    pub filter_values: usize,
+}
+
+#[derive(Debug)]
 struct Counters {
+    started: Instant,
     requests: AtomicUsize,
     faults: AtomicUsize,
     failed: AtomicUsize,
     held: Held,
     by_operation: Mutex<BTreeMap<String, usize>>,
     exchanges: Mutex<Vec<Exchange>>,
+    timeline: Mutex<Vec<Call>>,
 }
 
 /// One request as the SDK sent it, with moto's raw answer (`None` when the proxy answered with a
@@ -136,13 +170,29 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Listens on a free loopback port and forwards to `upstream` (`http://host:port`).
     pub async fn start(upstream: &str, plan: Plan) -> FaultProxy {
+        FaultProxy::start_with_latency(upstream, plan, Duration::ZERO).await
+    }
+
+    /// As [`FaultProxy::start`], holding every answer back by `latency`: the round trip to a real
+    /// AWS endpoint (moto on loopback answers in a few milliseconds), so that calls waiting for
+    /// each other cost what they cost on AWS.
+    pub async fn start_with_latency(upstream: &str, plan: Plan, latency: Duration) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let url = format!("http://{}", listener.local_addr().expect("proxy address"));
         let upstream = upstream
             .trim_start_matches("http://")
             .trim_end_matches('/')
             .to_owned();
-        let counters = Arc::new(Counters::default());
+        let counters = Arc::new(Counters {
+            started: Instant::now(),
+            requests: AtomicUsize::new(0),
+            faults: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+            held: Held::default(),
+            by_operation: Mutex::default(),
+            exchanges: Mutex::default(),
+            timeline: Mutex::default(),
+        });
         let memory = Arc::new(Memory::default());
         let shared = (
             Arc::new(plan),
@@ -152,10 +202,12 @@ impl FaultProxy {
         );
         let task = tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
+                // Answers go out at once (no Nagle wait for the next segment).
+                let _ = conn.set_nodelay(true);
                 let (plan, counters, upstream, memory) = shared.clone();
                 tokio::spawn(async move {
                     // A connection error only ends that connection; the SDK retries on another.
-                    let _ = serve(conn, &plan, &counters, &upstream, &memory).await;
+                    let _ = serve(conn, &plan, latency, &counters, &upstream, &memory).await;
                 });
             }
         });
@@ -215,6 +267,23 @@ impl FaultProxy {
         self.counters.faults.load(Ordering::SeqCst)
     }
 
+    /// Every request answered so far, in the order their answers ended.
+    pub fn timeline(&self) -> Vec<Call> {
+        self.counters
+            .timeline
+            .lock()
+            .map_or_else(|_| Vec::new(), |calls| calls.clone())
+    }
+
+    /// Forgets the requests answered so far (the timeline of the next run starts empty); returns
+    /// the time since [`FaultProxy::start`], the origin of the next run's timeline.
+    pub fn reset_timeline(&self) -> Duration {
+        if let Ok(mut calls) = self.counters.timeline.lock() {
+            calls.clear();
+        }
+        self.counters.started.elapsed()
+    }
+
     /// Every request so far, in the order they arrived, with moto's answers.
     pub fn exchanges(&self) -> Vec<Exchange> {
         self.counters
@@ -234,6 +303,7 @@ impl Drop for FaultProxy {
 async fn serve(
     mut conn: TcpStream,
     plan: &Plan,
+    latency: Duration,
     counters: &Counters,
     upstream: &str,
     memory: &Memory,
@@ -243,6 +313,10 @@ async fn serve(
         let Some((head, body)) = read_request(&mut conn, &mut buf).await? else {
             return Ok(());
         };
+        let start = counters.started.elapsed();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
         let n = counters.requests.fetch_add(1, Ordering::SeqCst);
         let protocol = Protocol::of(&head, &body);
         let operation = operation(&head, &body);
@@ -264,7 +338,20 @@ async fn serve(
                 && String::from_utf8_lossy(&body).contains(&f.containing)
                 && counters.failed.fetch_add(1, Ordering::SeqCst) < f.times
         });
-        let fault = if plan.deny.as_deref().is_some_and(is) {
+        let filter_values = if protocol == Protocol::Ec2 {
+            most_filter_values(&body)
+        } else {
+            0
+        };
+        let fault = if filter_values > EC2_FILTER_VALUE_LIMIT {
+            Some(ec2_error(
+                "400 Bad Request",
+                "FilterLimitExceeded",
+                &format!(
+                    "The maximum number of filter values specified on a single call is {EC2_FILTER_VALUE_LIMIT}"
+                ),
+            ))
+        } else if plan.deny.as_deref().is_some_and(is) {
             Some(denied(protocol))
         } else if failing {
             Some(unavailable())
@@ -304,11 +391,19 @@ async fn serve(
                     response: response.map(<[u8]>::to_vec),
                 });
             }
+            if let Ok(mut calls) = counters.timeline.lock() {
+                calls.push(Call {
+                    operation: operation.clone().unwrap_or_default(),
+                    start,
+                    end: counters.started.elapsed(),
+                    filter_values,
+                });
+            }
         };
         if let Some(response) = fault {
             counters.faults.fetch_add(1, Ordering::SeqCst);
-            record(None);
             conn.write_all(response.as_bytes()).await?;
+            record(None);
             continue;
         }
         for delay in &plan.delays {
@@ -342,6 +437,7 @@ async fn serve(
                     }
                 }
             }
+            None if is("ListServices") => list_services_page(upstream, &head, &body).await?,
             None => forward(upstream, &head, &body).await?,
         };
         if matches!(
@@ -351,8 +447,12 @@ async fn serve(
         {
             response = with_pending_states(&response, &plan.pending);
         }
-        record(Some(&response));
         conn.write_all(&response).await?;
+        record(Some(&response));
+        if is("ListServices") {
+            // Answered by the proxy itself, which keeps the connection open.
+            continue;
+        }
         // moto answers `Connection: close`; the client reconnects for the next request.
         return Ok(());
     }
@@ -467,15 +567,112 @@ fn form_decoded_len(value: &str) -> usize {
     value.len() - 2 * value.matches('%').count()
 }
 
+/// The sequential waves of `calls`: the longest chain of calls each of which started after the
+/// previous one ended (calls that overlap are in the same wave).
+pub fn waves(calls: &[Call]) -> usize {
+    let mut by_start: Vec<&Call> = calls.iter().collect();
+    by_start.sort_by_key(|c| c.start);
+    let mut depth: Vec<usize> = Vec::with_capacity(by_start.len());
+    for (j, call) in by_start.iter().enumerate() {
+        let before = (0..j)
+            .filter(|&i| by_start[i].end <= call.start)
+            .map(|i| depth[i])
+            .max()
+            .unwrap_or(0);
+        depth.push(before + 1);
+    }
+    depth.into_iter().max().unwrap_or(0)
+}
+
+/// The most values any one filter of an EC2 query request has (`Filter.N.Value.M=…`).
+fn most_filter_values(body: &[u8]) -> usize {
+    let mut per_filter: BTreeMap<&str, usize> = BTreeMap::new();
+    let body = String::from_utf8_lossy(body);
+    for key in body
+        .split('&')
+        .filter_map(|kv| kv.split_once('=').map(|(k, _)| k))
+    {
+        let Some(rest) = key.strip_prefix("Filter.") else {
+            continue;
+        };
+        if let Some((filter, value)) = rest.split_once(".Value.")
+            && !value.is_empty()
+        {
+            *per_filter.entry(filter).or_default() += 1;
+        }
+    }
+    per_filter.into_values().max().unwrap_or(0)
+}
+
+/// Answers `ListServices` one page at a time, as ECS does: moto's full answer cut to
+/// `maxResults` (default 10, at most 100) from the offset the request's `nextToken` carries.
+async fn list_services_page(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let invalid =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+    let mut request: Value =
+        serde_json::from_slice(body).map_err(|_| invalid("ListServices request is not JSON"))?;
+    let page = request["maxResults"]
+        .as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(LIST_SERVICES_DEFAULT_PAGE);
+    if page > LIST_SERVICES_MAX_PAGE {
+        return Ok(json_error(
+            "InvalidParameterException",
+            "maxResults must be between 1 and 100",
+        )
+        .into_bytes());
+    }
+    let offset = request["nextToken"]
+        .as_str()
+        .and_then(|t| t.strip_prefix(LIST_SERVICES_TOKEN))
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0);
+    if let Some(fields) = request.as_object_mut() {
+        fields.remove("maxResults");
+        fields.remove("nextToken");
+    }
+    let whole = request.to_string();
+    let head: String = head
+        .split_inclusive("\r\n")
+        .map(|line| {
+            if line.to_ascii_lowercase().starts_with("content-length:") {
+                format!("Content-Length: {}\r\n", whole.len())
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    let response = forward(upstream, &head, whole.as_bytes()).await?;
+    let Some(split) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Err(invalid("moto's ListServices answer has no body"));
+    };
+    if !response.starts_with(b"HTTP/1.1 200") {
+        return Ok(response);
+    }
+    let answer: Value = serde_json::from_slice(&response[split + 4..])
+        .map_err(|_| invalid("moto's ListServices answer is not JSON"))?;
+    let arns = answer["serviceArns"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let end = (offset + page).min(arns.len());
+    let mut paged = serde_json::json!({ "serviceArns": arns[offset.min(end)..end] });
+    if end < arns.len() {
+        paged["nextToken"] = Value::from(format!("{LIST_SERVICES_TOKEN}{end}"));
+    }
+    Ok(respond("200 OK", "application/x-amz-json-1.1", &paged.to_string()).into_bytes())
+}
+
 async fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut up = TcpStream::connect(upstream).await?;
+    up.set_nodelay(true)?;
     let head: String = head
         .split_inclusive("\r\n")
         .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
         .collect::<String>();
     let head = head.trim_end_matches("\r\n").to_owned() + "\r\nConnection: close\r\n\r\n";
-    up.write_all(head.as_bytes()).await?;
-    up.write_all(body).await?;
+    // One write: head and body in separate segments would wait for a delayed ACK.
+    up.write_all(&[head.as_bytes(), body].concat()).await?;
     let mut response = Vec::new();
     up.read_to_end(&mut response).await?;
     Ok(response)
@@ -630,6 +827,47 @@ fn assume_role_denied(role: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn call(start: u64, end: u64) -> Call {
+        Call {
+            operation: String::new(),
+            start: Duration::from_millis(start),
+            end: Duration::from_millis(end),
+            filter_values: 0,
+        }
+    }
+
+    #[test]
+    fn waves_count_the_longest_chain_of_calls_that_wait_for_each_other() {
+        for (calls, expected) in [
+            (vec![], 0),
+            (vec![call(0, 5)], 1),
+            (vec![call(0, 5), call(1, 6), call(2, 4)], 1),
+            (vec![call(0, 5), call(5, 9)], 2),
+            // The ECS chain beside a slow describe: three deep, whatever the describe does.
+            (vec![call(0, 2), call(2, 4), call(4, 6), call(0, 6)], 3),
+            (vec![call(0, 2), call(1, 9), call(9, 10)], 2),
+        ] {
+            assert_eq!(waves(&calls), expected, "{calls:?}");
+        }
+    }
+
+    #[test]
+    fn filter_values_are_counted_per_filter() {
+        for (body, expected) in [
+            ("Action=DescribeVpcs&Version=2016-11-15", 0),
+            (
+                "Action=DescribeSubnets&Filter.1.Name=vpc-id&Filter.1.Value.1=vpc-1&Filter.1.Value.2=vpc-2",
+                2,
+            ),
+            (
+                "Filter.1.Name=a&Filter.1.Value.1=x&Filter.2.Name=b&Filter.2.Value.1=y&Filter.2.Value.2=z&Filter.2.Value.3=w",
+                3,
+            ),
+        ] {
+            assert_eq!(most_filter_values(body.as_bytes()), expected, "{body}");
+        }
+    }
 
     #[test]
     fn only_the_named_resources_read_pending() {

@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::http::{Request, Response, Server};
 
 /// How long an invocation may take before the test gives up.
-const INVOKE_TIMEOUT: Duration = Duration::from_secs(120);
+pub const INVOKE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The path of a workspace binary: in `REACHGUARD_LAMBDA_BIN_DIR` when set, else in the target
 /// directory of this test executable.
@@ -90,6 +90,17 @@ impl Lambda {
         env: &[(&str, String)],
         timeout: Duration,
     ) -> Lambda {
+        Lambda::start_binary(name, binary(name), env, timeout).await
+    }
+
+    /// Starts the function `name` from the binary at `path` (a release build to measure, or
+    /// another build to compare with), as [`Lambda::start_with_timeout`] does.
+    pub async fn start_binary(
+        name: &str,
+        path: PathBuf,
+        env: &[(&str, String)],
+        timeout: Duration,
+    ) -> Lambda {
         let (queue, receiver) = mpsc::unbounded_channel();
         let state = Arc::new(State {
             next: tokio::sync::Mutex::new(receiver),
@@ -107,7 +118,7 @@ impl Lambda {
             async move { runtime_api(&state, request).await }
         })
         .await;
-        let mut command = Command::new(binary(name));
+        let mut command = Command::new(path);
         command
             .env_clear()
             .env("AWS_LAMBDA_FUNCTION_NAME", name)

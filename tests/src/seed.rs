@@ -345,23 +345,6 @@ pub async fn ecs_service(
         .send()
         .await
         .expect("CreateCluster");
-    let container = ContainerDefinition::builder()
-        .name("app")
-        .image(format!(
-            "{}.dkr.ecr.{REGION}.amazonaws.com/{name}:1",
-            account.id
-        ))
-        .cpu(256)
-        .memory(512)
-        .log_configuration(
-            LogConfiguration::builder()
-                .log_driver(LogDriver::Awslogs)
-                .options("awslogs-group", format!("/ecs/{name}"))
-                .options("awslogs-region", REGION)
-                .build()
-                .expect("log configuration"),
-        )
-        .build();
     let td = ecs
         .register_task_definition()
         .family(name)
@@ -369,7 +352,7 @@ pub async fn ecs_service(
         .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
         .cpu("256")
         .memory("512")
-        .container_definitions(container)
+        .container_definitions(container(account, name))
         .send()
         .await
         .expect("RegisterTaskDefinition");
@@ -410,6 +393,28 @@ pub async fn ecs_service(
         .and_then(|s| s.service_arn())
         .expect("service arn")
         .to_owned()
+}
+
+/// The container every seeded task runs: image `<account>.dkr.ecr.<region>.amazonaws.com/<name>:1`,
+/// logs to CloudWatch Logs group `/ecs/<name>`.
+pub fn container(account: &Account, name: &str) -> ContainerDefinition {
+    ContainerDefinition::builder()
+        .name("app")
+        .image(format!(
+            "{}.dkr.ecr.{REGION}.amazonaws.com/{name}:1",
+            account.id
+        ))
+        .cpu(256)
+        .memory(512)
+        .log_configuration(
+            LogConfiguration::builder()
+                .log_driver(LogDriver::Awslogs)
+                .options("awslogs-group", format!("/ecs/{name}"))
+                .options("awslogs-region", REGION)
+                .build()
+                .expect("log configuration"),
+        )
+        .build()
 }
 
 /// The ids of `account`'s endpoints for `dependency` in `vpc` (any state).

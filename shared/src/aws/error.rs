@@ -20,7 +20,7 @@ const THROTTLING_CODES: &[&str] = &[
 ];
 
 /// A failed AWS call, after the SDK's own retries.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AdapterError {
     /// The service answered with an error.
     #[error("{operation}: {code}: {message}")]

@@ -9,6 +9,7 @@ mod delivery;
 mod faults;
 mod iam;
 mod lambdas;
+mod large;
 mod lifecycle;
 mod notify;
 mod remediate;
