@@ -231,19 +231,7 @@ async fn lifecycle() {
     );
 
     // Exempt: a `reachguard:exempt` tag on the VPC suppresses what still fires.
-    account
-        .ec2()
-        .create_tags()
-        .resources(&broken.vpc)
-        .tags(
-            aws_sdk_ec2::types::Tag::builder()
-                .key("reachguard:exempt")
-                .value("all")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateTags");
+    seed::tag(&account, &broken.vpc, "reachguard:exempt", "all").await;
     evaluate_account(&guard, &account).await;
     let exempt = held(&account).await;
     assert_eq!(exempt.len(), 5, "{exempt:#?}");

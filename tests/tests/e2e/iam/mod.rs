@@ -32,6 +32,7 @@ use reachguard_shared::remediation::Mode;
 use reachguard_shared::tags;
 use reachguard_tests::journal::{Call, Journal};
 use reachguard_tests::proxy::{FaultProxy, Plan};
+use reachguard_tests::queue;
 use reachguard_tests::{Account, REGION, inventory, moto_url, seed};
 use serde_json::{Value as Json, json};
 
@@ -453,15 +454,7 @@ async fn record() -> Recorded {
         .expect("topic ARN");
     let table = "reachguard-state".to_owned();
     home.create_state_table(&table).await;
-    let sweep_queue_url = home
-        .sqs()
-        .create_queue()
-        .queue_name("reachguard-sweep")
-        .send()
-        .await
-        .expect("CreateQueue")
-        .queue_url
-        .expect("queue URL");
+    let sweep_queue_url = queue::create(&home, "reachguard-sweep").await;
     let secret = home
         .slack_secret("https://hooks.slack.com/services/T/B/x")
         .await;
@@ -1019,19 +1012,7 @@ async fn with_the_central_mode_notify_a_member_vpc_tagged_remediate_is_not_chang
     let home = Account::new().await;
     let member = Account::new().await;
     let s = seed::broken(&member).await;
-    member
-        .ec2()
-        .create_tags()
-        .resources(&s.vpc)
-        .tags(
-            aws_sdk_ec2::types::Tag::builder()
-                .key(tags::MODE)
-                .value("remediate")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateTags");
+    seed::tag(&member, &s.vpc, tags::MODE, "remediate").await;
     let topic = home
         .sns()
         .create_topic()
