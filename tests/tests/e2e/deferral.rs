@@ -7,25 +7,14 @@
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use reachguard_tests::proxy::{FaultProxy, Plan};
-use reachguard_tests::queue::{Topic, drain};
+use reachguard_tests::queue::{self, Topic, drain};
 use reachguard_tests::runtime::Lambda;
 use reachguard_tests::{Account, REGION, moto_url, seed};
 use serde_json::{Value, json};
 
-use crate::lambdas::{api_call, env, notifications, strings};
-
-/// Creates the sweep's work queue; returns its URL.
-async fn work_queue(account: &Account) -> String {
-    account
-        .sqs()
-        .create_queue()
-        .queue_name("sweep-work")
-        .send()
-        .await
-        .expect("CreateQueue")
-        .queue_url
-        .expect("queue url")
-}
+use crate::lambdas::{
+    WORK_QUEUE, api_call, env, notifications, strings, through, work_item_batch,
+};
 
 /// The functions' environment with the work queue (and the state table, when named).
 fn queued_env(
@@ -42,25 +31,6 @@ fn queued_env(
     env
 }
 
-/// `env` reaching AWS through `proxy`.
-fn through(
-    mut env: Vec<(&'static str, String)>,
-    proxy: &FaultProxy,
-) -> Vec<(&'static str, String)> {
-    env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
-    env.push(("AWS_ENDPOINT_URL", proxy.url.clone()));
-    env
-}
-
-/// The SQS batch the sweep's worker receives for one work item.
-fn batch(account: &Account, body: &Value) -> Value {
-    json!({"Records": [{
-        "messageId": "deferred-1", "receiptHandle": "r-1", "body": body.to_string(),
-        "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-        "eventSourceARN": format!("arn:aws:sqs:{REGION}:{}:sweep-work", account.id),
-        "awsRegion": REGION}]})
-}
-
 /// The one `SendMessage` the function sent through `proxy`: asserts its `DelaySeconds` and
 /// returns the work item it carries.
 fn sent_work_item(proxy: &FaultProxy, delay_seconds: u64) -> Value {
@@ -73,18 +43,12 @@ fn sent_work_item(proxy: &FaultProxy, delay_seconds: u64) -> Value {
 
 /// The queue holds exactly one message, still delayed: nothing can be received yet.
 async fn assert_one_delayed(account: &Account, queue: &str) {
-    let attributes = account
-        .sqs()
-        .get_queue_attributes()
-        .queue_url(queue)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-        .send()
-        .await
-        .expect("GetQueueAttributes");
-    let delayed = attributes
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessagesDelayed))
-        .cloned();
+    let delayed = queue::attribute(
+        account,
+        queue,
+        QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+    )
+    .await;
     assert_eq!(delayed.as_deref(), Some("1"));
     assert!(
         drain(account, queue).await.is_empty(),
@@ -104,7 +68,7 @@ async fn a_deleted_route_table_hands_the_whole_region_to_the_sweep_queue() {
     let account = Account::new().await;
     let nat = seed::nat_only(&account).await;
     let topic = Topic::create(&account, "findings").await;
-    let queue = work_queue(&account).await;
+    let queue = queue::create(&account, WORK_QUEUE).await;
     let spare = seed::route_table(&account, &nat.vpc, &[]).await;
     account
         .ec2()
@@ -160,7 +124,7 @@ async fn a_deleted_route_table_hands_the_whole_region_to_the_sweep_queue() {
     // The sweep's worker evaluates the region and names the event in its notification.
     let sweep = Lambda::start("sweep", &queued_env(&account, &topic, &queue, None)).await;
     let response = sweep
-        .invoke(&batch(&account, &body))
+        .invoke(&work_item_batch(&account, "deferred-1", &body))
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", sweep.logs()));
     assert_eq!(response["batchItemFailures"], json!([]), "{}", sweep.logs());
@@ -185,7 +149,7 @@ async fn a_route_to_a_pending_nat_gateway_opens_nothing_and_is_evaluated_again_l
     let s = seed::nat_only(&account).await;
     let nat = s.nat_gateway.clone().expect("a NAT gateway");
     let topic = Topic::create(&account, "findings").await;
-    let queue = work_queue(&account).await;
+    let queue = queue::create(&account, WORK_QUEUE).await;
     let proxy = FaultProxy::start(
         moto_url(),
         Plan {
@@ -239,7 +203,7 @@ async fn a_route_to_a_pending_nat_gateway_opens_nothing_and_is_evaluated_again_l
     // Once the NAT gateway is available, the delayed item finds the route working.
     let sweep = Lambda::start("sweep", &queued_env(&account, &topic, &queue, None)).await;
     let response = sweep
-        .invoke(&batch(&account, &item))
+        .invoke(&work_item_batch(&account, "deferred-1", &item))
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", sweep.logs()));
     assert_eq!(response["batchItemFailures"], json!([]), "{}", sweep.logs());
@@ -264,7 +228,7 @@ async fn a_pending_endpoint_whose_group_blocks_https_is_reported_once_available(
     let account = Account::new().await;
     let s = seed::nat_only(&account).await;
     let topic = Topic::create(&account, "findings").await;
-    let queue = work_queue(&account).await;
+    let queue = queue::create(&account, WORK_QUEUE).await;
     account.create_state_table("reachguard-state").await;
     let queued = queued_env(&account, &topic, &queue, Some("reachguard-state"));
 
@@ -324,7 +288,7 @@ async fn a_pending_endpoint_whose_group_blocks_https_is_reported_once_available(
     // The delayed re-evaluation, the endpoint now available, opens its blocked group.
     let sweep = Lambda::start("sweep", &queued).await;
     let response = sweep
-        .invoke(&batch(&account, &item))
+        .invoke(&work_item_batch(&account, "deferred-1", &item))
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", sweep.logs()));
     assert_eq!(response["batchItemFailures"], json!([]), "{}", sweep.logs());

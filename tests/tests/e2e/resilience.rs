@@ -11,27 +11,17 @@ use aws_sdk_sts::config::Credentials;
 use reachguard_shared::aws::{Accounts, AdapterError, ClientSettings, MemberRole};
 use reachguard_shared::remediation::Mode;
 use reachguard_tests::proxy::{Delay, FaultProxy, Plan};
-use reachguard_tests::queue::{Topic, drain};
+use reachguard_tests::queue::{self, Topic, drain};
 use reachguard_tests::runtime::Lambda;
 use reachguard_tests::{Account, REGION, config_with, moto_url, seed};
 use serde_json::{Value, json};
 
 use crate::lambdas::{
-    available_s3_endpoints, delete_endpoint, delete_endpoints_event, env, notifications,
-    s3_transitions, strings,
+    WORK_QUEUE, available_s3_endpoints, delete_endpoint, delete_endpoints_event, env,
+    notifications, s3_transitions, strings, sweep_batch_summary, through, work_item_batch,
 };
 
 const STATE_TABLE: &str = "reachguard-state";
-
-/// `env` with every AWS call going through `proxy`.
-fn through(
-    mut env: Vec<(&'static str, String)>,
-    proxy: &FaultProxy,
-) -> Vec<(&'static str, String)> {
-    env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
-    env.push(("AWS_ENDPOINT_URL", proxy.url.clone()));
-    env
-}
 
 #[tokio::test]
 async fn a_throttled_remediation_fails_retryable_and_the_retry_remediates() {
@@ -264,15 +254,7 @@ async fn the_sweep_skips_accounts_without_the_member_role_once_per_run() {
         },
     )
     .await;
-    let work_queue = home
-        .sqs()
-        .create_queue()
-        .queue_name("sweep-work")
-        .send()
-        .await
-        .expect("CreateQueue")
-        .queue_url
-        .expect("queue url");
+    let work_queue = queue::create(&home, WORK_QUEUE).await;
     let mut env = through(env(&home, &topic, "notify"), &proxy);
     env.push(("REACHGUARD_SWEEP_QUEUE_URL", work_queue.clone()));
     env.push(("REACHGUARD_MEMBER_ROLE", role.name.clone()));
@@ -332,13 +314,7 @@ async fn the_sweep_skips_accounts_without_the_member_role_once_per_run() {
     // A work item for that account anyway (the role removed after the fan-out): skipped, not
     // returned for redelivery into the dead-letter queue.
     let item = json!({"account": refused.id, "region": REGION, "sweep": "sweep-no-role"});
-    let batch = json!({"Records": [{
-        "messageId": "no-role-1", "receiptHandle": "r", "body": item.to_string(),
-        "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": format!("arn:aws:sqs:{REGION}:{}:sweep-work", home.id),
-        "awsRegion": REGION
-    }]});
+    let batch = work_item_batch(&home, "no-role-1", &item);
     let response = lambda
         .invoke(&batch)
         .await
@@ -349,11 +325,7 @@ async fn the_sweep_skips_accounts_without_the_member_role_once_per_run() {
         "{}",
         lambda.logs()
     );
-    let summary = lambda
-        .log_records()
-        .into_iter()
-        .find(|r| r["fields"]["message"] == "sweep batch done")
-        .unwrap_or_else(|| panic!("a summary:\n{}", lambda.logs()));
+    let summary = sweep_batch_summary(&lambda);
     assert_eq!(summary["fields"]["without_member_role"], 1);
     assert_eq!(summary["fields"]["failed"], 0);
 }
