@@ -165,6 +165,28 @@ pub(crate) async fn available_s3_endpoints(
         .collect()
 }
 
+/// CreateService of the seeded service `seeded` in `account`, by an administrator.
+pub(crate) fn create_service_event(account: &str, seeded: &seed::Seeded) -> Value {
+    let (cluster, name) = seeded
+        .service_arn
+        .rsplit_once(":service/")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .expect("service/cluster/name");
+    api_call(
+        account,
+        "ecs",
+        "CreateService",
+        "Admin",
+        json!({"cluster": cluster, "serviceName": name, "desiredCount": 2, "launchType": "FARGATE",
+               "networkConfiguration": {"awsvpcConfiguration": {
+                   "subnets": seeded.subnets, "securityGroups": [seeded.task_security_group],
+                   "assignPublicIp": "DISABLED"}}}),
+        json!({"service": {"serviceArn": seeded.service_arn, "serviceName": name,
+                           "clusterArn": format!("arn:aws:ecs:{REGION}:{account}:cluster/{cluster}"),
+                           "status": "ACTIVE"}}),
+    )
+}
+
 #[tokio::test]
 async fn create_service_on_a_broken_subnet_in_a_member_account_notifies_once_per_vpc() {
     let home = Account::new().await;
@@ -176,24 +198,7 @@ async fn create_service_on_a_broken_subnet_in_a_member_account_notifies_once_per
     env.push(("REACHGUARD_EXTERNAL_ID", "e2e".into()));
     let lambda = Lambda::start("service-events", &env).await;
 
-    let (cluster, name) = broken
-        .service_arn
-        .rsplit_once(":service/")
-        .and_then(|(_, rest)| rest.split_once('/'))
-        .expect("service/cluster/name");
-    let event = api_call(
-        &member.id,
-        "ecs",
-        "CreateService",
-        "Admin",
-        json!({"cluster": cluster, "serviceName": name, "desiredCount": 2, "launchType": "FARGATE",
-               "networkConfiguration": {"awsvpcConfiguration": {
-                   "subnets": broken.subnets, "securityGroups": [broken.task_security_group],
-                   "assignPublicIp": "DISABLED"}}}),
-        json!({"service": {"serviceArn": broken.service_arn, "serviceName": name,
-                           "clusterArn": format!("arn:aws:ecs:{REGION}:{}:cluster/{cluster}", member.id),
-                           "status": "ACTIVE"}}),
-    );
+    let event = create_service_event(&member.id, &broken);
     let before = inventory(&member).await;
     let response = lambda
         .invoke(&event)

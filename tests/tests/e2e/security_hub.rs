@@ -15,7 +15,6 @@ use reachguard_shared::snapshot::Snapshot;
 use reachguard_tests::queue::Topic;
 use reachguard_tests::runtime::Lambda;
 use reachguard_tests::{Account, REGION, seed};
-use serde_json::json;
 
 /// 2026-11-28T07:42:13Z.
 const NOW: i64 = 1_795_851_733;
@@ -285,24 +284,7 @@ async fn the_service_events_lambda_imports_a_member_accounts_findings() {
     env.push(("REACHGUARD_MEMBER_ROLE", "reachguard-member".into()));
     env.push(("REACHGUARD_SECURITY_HUB", "true".into()));
     let lambda = Lambda::start("service-events", &env).await;
-    let (cluster, name) = broken
-        .service_arn
-        .rsplit_once(":service/")
-        .and_then(|(_, rest)| rest.split_once('/'))
-        .expect("service/cluster/name");
-    let event = crate::lambdas::api_call(
-        &member.id,
-        "ecs",
-        "CreateService",
-        "Admin",
-        json!({"cluster": cluster, "serviceName": name, "desiredCount": 2, "launchType": "FARGATE",
-               "networkConfiguration": {"awsvpcConfiguration": {
-                   "subnets": broken.subnets, "securityGroups": [broken.task_security_group],
-                   "assignPublicIp": "DISABLED"}}}),
-        json!({"service": {"serviceArn": broken.service_arn, "serviceName": name,
-                           "clusterArn": format!("arn:aws:ecs:{REGION}:{}:cluster/{cluster}", member.id),
-                           "status": "ACTIVE"}}),
-    );
+    let event = crate::lambdas::create_service_event(&member.id, &broken);
     lambda
         .invoke(&event)
         .await
