@@ -194,20 +194,22 @@ fn member_role() -> MemberRole {
     }
 }
 
+/// A proxy in front of moto that refuses `AssumeRole` of `role` in `refused`'s account.
+async fn refusing_assume_role(role: &MemberRole, refused: &Account) -> FaultProxy {
+    let plan = Plan {
+        deny_assume_role: Some(role.arn("aws", &refused.id)),
+        ..Plan::default()
+    };
+    FaultProxy::start(moto_url(), plan).await
+}
+
 #[tokio::test]
 async fn assume_role_access_denied_is_permanent_and_names_the_account_and_role() {
     let home = Account::new().await;
     let member = Account::new().await;
     let refused = Account::new().await;
     let role = member_role();
-    let proxy = FaultProxy::start(
-        moto_url(),
-        Plan {
-            deny_assume_role: Some(role.arn("aws", &refused.id)),
-            ..Plan::default()
-        },
-    )
-    .await;
+    let proxy = refusing_assume_role(&role, &refused).await;
     let home_config = ClientSettings::default().apply(&home.through(&proxy.url).await);
     let accounts = Accounts::new(home_config, Some(role.clone()));
 
@@ -246,14 +248,7 @@ async fn the_sweep_skips_accounts_without_the_member_role_once_per_run() {
     let refused = Account::new().await;
     let topic = Topic::create(&home, "findings").await;
     let role = member_role();
-    let proxy = FaultProxy::start(
-        moto_url(),
-        Plan {
-            deny_assume_role: Some(role.arn("aws", &refused.id)),
-            ..Plan::default()
-        },
-    )
-    .await;
+    let proxy = refusing_assume_role(&role, &refused).await;
     let work_queue = queue::create(&home, WORK_QUEUE).await;
     let mut env = through(env(&home, &topic, "notify"), &proxy);
     env.push(("REACHGUARD_SWEEP_QUEUE_URL", work_queue.clone()));
