@@ -151,6 +151,27 @@ pub(crate) fn delete_endpoints_event(account: &str, endpoint: &str, caller_role:
     )
 }
 
+/// CreateVpcEndpoint of the `kind` (`Gateway`, `Interface`) endpoint `endpoint` to this region's
+/// `service` in `vpc`, by an administrator.
+pub(crate) fn create_vpc_endpoint_event(
+    account: &str,
+    vpc: &str,
+    kind: &str,
+    service: &str,
+    endpoint: &str,
+) -> Value {
+    api_call(
+        account,
+        "ec2",
+        "CreateVpcEndpoint",
+        "Admin",
+        json!({"CreateVpcEndpointRequest": {"VpcId": vpc, "VpcEndpointType": kind,
+               "ServiceName": format!("com.amazonaws.{REGION}.{service}")}}),
+        json!({"CreateVpcEndpointResponse": {"vpcEndpoint": {"vpcEndpointId": endpoint,
+               "vpcId": vpc}}}),
+    )
+}
+
 pub(crate) async fn available_s3_endpoints(
     account: &Account,
     vpc: &str,
@@ -687,15 +708,7 @@ async fn with_the_state_table_a_repeated_event_notifies_nothing_and_a_fix_resolv
         std::slice::from_ref(&ep.route_table),
     )
     .await;
-    let created = api_call(
-        &account.id,
-        "ec2",
-        "CreateVpcEndpoint",
-        "Admin",
-        json!({"CreateVpcEndpointRequest": {"VpcId": ep.vpc, "VpcEndpointType": "Gateway",
-               "ServiceName": format!("com.amazonaws.{REGION}.s3")}}),
-        json!({"CreateVpcEndpointResponse": {"vpcEndpoint": {"vpcEndpointId": new, "vpcId": ep.vpc}}}),
-    );
+    let created = create_vpc_endpoint_event(&account.id, &ep.vpc, "Gateway", "s3", &new);
     lambda
         .invoke(&created)
         .await
