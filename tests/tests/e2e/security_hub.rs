@@ -4,17 +4,15 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_securityhub::Client;
-use reachguard_pipeline::guard::AccountRegion;
 use reachguard_pipeline::{Env, Guard, Settings};
 use reachguard_shared::asff::{AsffFinding, Observation, to_asff};
-use reachguard_shared::aws::{Scope, SecurityHub};
+use reachguard_shared::aws::SecurityHub;
 use reachguard_shared::evaluate::evaluate;
 use reachguard_shared::model::Topology;
-use reachguard_shared::notification::Trigger;
 use reachguard_shared::snapshot::Snapshot;
 use reachguard_tests::queue::Topic;
 use reachguard_tests::runtime::Lambda;
-use reachguard_tests::{Account, REGION, seed};
+use reachguard_tests::{Account, REGION, evaluate_account, seed};
 
 /// 2026-11-28T07:42:13Z.
 const NOW: i64 = 1_795_851_733;
@@ -154,17 +152,6 @@ where
     if let Err(panic) = thread.join() {
         std::panic::resume_unwind(panic);
     }
-}
-
-async fn evaluate_account(guard: &Guard, account: &Account) {
-    let target = AccountRegion {
-        account: Some(account.id.clone()),
-        region: Some(REGION.to_string()),
-    };
-    guard
-        .evaluate(&target, &Scope::account_region(), &Trigger::default())
-        .await
-        .expect("evaluation");
 }
 
 #[test]

@@ -22,18 +22,17 @@ use iam_rs::{
     Arn, Context, ContextValue, Decision, EvaluationOptions, IAMPolicy, IAMRequest,
     PolicyEvaluator, Principal, PrincipalId,
 };
-use reachguard_pipeline::{AccountRegion, Env, Guard, Settings};
+use reachguard_pipeline::{Env, Guard, Settings};
 use reachguard_shared::action::{Action, ActionName};
 use reachguard_shared::aws::{
-    Accounts, ClientSettings, MemberRole, Organization, Remediator, Scope, Secrets, WorkQueue,
+    Accounts, ClientSettings, MemberRole, Organization, Remediator, Secrets, WorkQueue,
 };
-use reachguard_shared::notification::Trigger;
 use reachguard_shared::remediation::Mode;
 use reachguard_shared::tags;
 use reachguard_tests::journal::{Call, Journal};
 use reachguard_tests::proxy::{FaultProxy, Plan};
 use reachguard_tests::queue;
-use reachguard_tests::{Account, REGION, inventory, moto_url, seed};
+use reachguard_tests::{Account, REGION, evaluate_account, inventory, moto_url, seed};
 use serde_json::{Value as Json, json};
 
 use render::{RenderedRole, Stack};
@@ -476,17 +475,7 @@ async fn record() -> Recorded {
     ]))
     .expect("settings");
     let guard = Guard::start(settings, home_through).await.expect("guard");
-    let evaluated = guard
-        .evaluate(
-            &AccountRegion {
-                account: Some(guarded.id.clone()),
-                region: Some(REGION.into()),
-            },
-            &Scope::account_region(),
-            &Trigger::default(),
-        )
-        .await
-        .expect("evaluate");
+    let evaluated = evaluate_account(&guard, &guarded).await;
     assert!(
         evaluated.remediated > 0,
         "the guard remediated: {evaluated:?}"
@@ -1036,17 +1025,7 @@ async fn with_the_central_mode_notify_a_member_vpc_tagged_remediate_is_not_chang
         .await
         .expect("guard");
     let before = inventory(&member).await;
-    let evaluated = guard
-        .evaluate(
-            &AccountRegion {
-                account: Some(member.id.clone()),
-                region: Some(REGION.into()),
-            },
-            &Scope::account_region(),
-            &Trigger::default(),
-        )
-        .await
-        .expect("evaluate");
+    let evaluated = evaluate_account(&guard, &member).await;
     assert!(evaluated.findings > 0, "{evaluated:?}");
     assert_eq!(evaluated.remediated, 0, "{evaluated:?}");
     assert_eq!(
