@@ -63,6 +63,28 @@ impl Segment {
         let names: Vec<&str> = self.actions.iter().map(|a| a.as_str()).collect();
         names.join("+")
     }
+
+    /// What is wrong with the decisions on `call`'s `requests` ([`check_call`]) made as `caller`
+    /// under `role`'s `policies` in `configuration`, which permits the writes when it permits all
+    /// this segment's actions; headed by the call, the role and where.
+    fn check(
+        &self,
+        call: &Call,
+        role: &str,
+        policies: &[Json],
+        caller: &Caller,
+        requests: &[Request],
+        configuration: &impl Configuration,
+    ) -> Option<String> {
+        let writes_permitted = self.actions.iter().all(|a| configuration.permits(*a));
+        let wrong = check_call(policies, caller, requests, writes_permitted)?;
+        Some(format!(
+            "{}: {role}, {} ({}):\n{wrong}",
+            call.operation,
+            configuration.label(),
+            self.label()
+        ))
+    }
 }
 
 /// Everything the code did, with the resources the templates' policies name.
@@ -76,6 +98,14 @@ struct Recorded {
     secret: String,
     segments: Vec<Segment>,
     tags: ResourceTags,
+}
+
+/// A configuration of a template's parameters.
+trait Configuration {
+    /// Whether a role rendered in it may apply `action`.
+    fn permits(&self, action: ActionName) -> bool;
+    /// The parameters, for messages.
+    fn label(&self) -> String;
 }
 
 /// A central configuration: `Mode`, `MaxMode`, `AllowedActions`.
@@ -94,7 +124,9 @@ impl Central {
             self.max_mode
         }
     }
+}
 
+impl Configuration for Central {
     fn permits(&self, action: ActionName) -> bool {
         self.ceiling() == "remediate" && self.allowed.split(',').any(|a| a == action.as_str())
     }
@@ -143,7 +175,7 @@ struct Member {
     session_max_mode: Mode,
 }
 
-impl Member {
+impl Configuration for Member {
     fn permits(&self, action: ActionName) -> bool {
         self.allow_remediation
             && self.session_max_mode == Mode::Remediate
@@ -156,7 +188,9 @@ impl Member {
             self.allow_remediation, self.allowed, self.session_max_mode
         )
     }
+}
 
+impl Member {
     fn all() -> Vec<Member> {
         let mut out = Vec::new();
         for allow_remediation in [false, true] {
@@ -722,17 +756,14 @@ async fn every_call_the_code_makes_is_allowed_and_every_other_write_denied() {
                         continue; // the member role's side: below
                     }
                     checked += 1;
-                    let writes_permitted = segment.actions.iter().all(|a| central.permits(*a));
-                    if let Some(wrong) =
-                        check_call(&role.policies, &caller, &requests, writes_permitted)
-                    {
-                        failures.push(format!(
-                            "{}: {role_name}, {} ({}):\n{wrong}",
-                            call.operation,
-                            central.label(),
-                            segment.label()
-                        ));
-                    }
+                    failures.extend(segment.check(
+                        call,
+                        role_name,
+                        &role.policies,
+                        &caller,
+                        &requests,
+                        central,
+                    ));
                 }
             }
         }
@@ -814,17 +845,14 @@ async fn every_call_the_code_makes_is_allowed_and_every_other_write_denied() {
                         .session_tags
                         .insert(tags::MAX_MODE.into(), m.session_max_mode.to_string());
                     checked += 1;
-                    let writes_permitted = segment.actions.iter().all(|a| m.permits(*a));
-                    if let Some(wrong) =
-                        check_call(&role.policies, &caller, &requests, writes_permitted)
-                    {
-                        failures.push(format!(
-                            "{}: MemberRole, {} ({}):\n{wrong}",
-                            call.operation,
-                            m.label(),
-                            segment.label()
-                        ));
-                    }
+                    failures.extend(segment.check(
+                        call,
+                        "MemberRole",
+                        &role.policies,
+                        &caller,
+                        &requests,
+                        &m,
+                    ));
                 }
             }
             let caller = Caller {
