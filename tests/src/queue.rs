@@ -20,14 +20,7 @@ impl Topic {
     /// Creates `name` and its queues in `account`.
     pub async fn create(account: &Account, name: &str) -> Topic {
         let sns = account.sns();
-        let arn = sns
-            .create_topic()
-            .name(name)
-            .send()
-            .await
-            .expect("CreateTopic")
-            .topic_arn
-            .expect("topic arn");
+        let arn = create_topic(account, name).await;
         let mut queues = Vec::new();
         for (suffix, raw) in [("envelope", false), ("raw", true)] {
             let (url, queue_arn) = queue(account, &format!("{name}-{suffix}")).await;
@@ -60,6 +53,19 @@ impl Topic {
             raw_queue,
         }
     }
+}
+
+/// Creates the topic `name`, with no subscription; returns its ARN.
+pub async fn create_topic(account: &Account, name: &str) -> String {
+    account
+        .sns()
+        .create_topic()
+        .name(name)
+        .send()
+        .await
+        .expect("CreateTopic")
+        .topic_arn
+        .expect("topic arn")
 }
 
 async fn queue(account: &Account, name: &str) -> (String, String) {

@@ -476,15 +476,7 @@ async fn record() -> Recorded {
         .organization
         .and_then(|o| o.id)
         .expect("organisation id");
-    let topic = home
-        .sns()
-        .create_topic()
-        .name("findings")
-        .send()
-        .await
-        .expect("CreateTopic")
-        .topic_arn
-        .expect("topic ARN");
+    let topic = queue::create_topic(&home, "findings").await;
     let table = "reachguard-state".to_owned();
     home.create_state_table(&table).await;
     let sweep_queue_url = queue::create(&home, "reachguard-sweep").await;
@@ -1030,15 +1022,7 @@ async fn with_the_central_mode_notify_a_member_vpc_tagged_remediate_is_not_chang
     let member = Account::new().await;
     let s = seed::broken(&member).await;
     seed::tag(&member, &s.vpc, tags::MODE, "remediate").await;
-    let topic = home
-        .sns()
-        .create_topic()
-        .name("findings")
-        .send()
-        .await
-        .expect("CreateTopic")
-        .topic_arn
-        .expect("ARN");
+    let topic = queue::create_topic(&home, "findings").await;
     let proxy = FaultProxy::start(moto_url(), Plan::default()).await;
     let settings = Settings::from_env(&Env::from_pairs(&[
         ("REACHGUARD_TOPIC_ARN", &topic),
