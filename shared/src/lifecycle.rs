@@ -500,6 +500,19 @@ mod tests {
         }
     }
 
+    /// Writes `record` into the in-memory store as the DynamoDB store's conditional put does:
+    /// asserts that the stored version (0 for none) is `expected_version`.
+    fn put_if_version(store: &mut Vec<Record>, record: Record, expected_version: u64) {
+        let existing = store
+            .iter()
+            .position(|r| r.partition == record.partition && r.key == record.key);
+        assert_eq!(existing.map_or(0, |i| store[i].version), expected_version);
+        match existing {
+            Some(i) => store[i] = record,
+            None => store.push(record),
+        }
+    }
+
     /// Applies `reconcile` to an in-memory store the way the DynamoDB store does (conditional on
     /// the version) under `lease`, and returns the pending transitions the lease holds, without
     /// announcing them.
@@ -510,17 +523,8 @@ mod tests {
         now: i64,
         lease: &Lease,
     ) -> Vec<(Status, String)> {
-        let updates = reconcile(scope, store, current, &[], now, 24 * HOUR, lease);
-        for u in updates {
-            let existing = store
-                .iter()
-                .position(|r| r.partition == u.record.partition && r.key == u.record.key);
-            let stored_version = existing.map_or(0, |i| store[i].version);
-            assert_eq!(stored_version, u.expected_version);
-            match existing {
-                Some(i) => store[i] = u.record,
-                None => store.push(u.record),
-            }
+        for u in reconcile(scope, store, current, &[], now, 24 * HOUR, lease) {
+            put_if_version(store, u.record, u.expected_version);
         }
         store
             .iter()
@@ -542,20 +546,12 @@ mod tests {
         let updates = reconcile(scope, store, current, suppressed, now, 24 * HOUR, &lease);
         let mut announced = Vec::new();
         for u in updates {
-            let existing = store
-                .iter()
-                .position(|r| r.partition == u.record.partition && r.key == u.record.key);
-            let stored_version = existing.map_or(0, |i| store[i].version);
-            assert_eq!(stored_version, u.expected_version);
             let mut record = u.record;
             for t in record.held_by(&lease.claim) {
                 announced.push((t.status, t.finding.endpoint.clone().unwrap_or_default()));
             }
             record.announced(&lease.claim);
-            match existing {
-                Some(i) => store[i] = record,
-                None => store.push(record),
-            }
+            put_if_version(store, record, u.expected_version);
         }
         announced
     }

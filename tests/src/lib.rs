@@ -285,6 +285,25 @@ pub async fn inventory(account: &Account) -> serde_json::Value {
     serde_json::json!({"endpoints": ep, "security_groups": groups})
 }
 
+/// `guard`'s evaluation of every VPC of `account` in [`REGION`] (the sweep's work item).
+pub async fn evaluate_account(
+    guard: &reachguard_pipeline::Guard,
+    account: &Account,
+) -> reachguard_pipeline::Evaluated {
+    let target = reachguard_pipeline::AccountRegion {
+        account: Some(account.id.clone()),
+        region: Some(REGION.into()),
+    };
+    guard
+        .evaluate(
+            &target,
+            &reachguard_shared::aws::Scope::account_region(),
+            &reachguard_shared::notification::Trigger::default(),
+        )
+        .await
+        .expect("evaluation")
+}
+
 /// Scans `scope` and publishes every finding as `opened`, one message per VPC (what the guard
 /// does without a state table), only once the scan succeeded. Returns the scan and the SNS
 /// message ids.

@@ -20,14 +20,7 @@ impl Topic {
     /// Creates `name` and its queues in `account`.
     pub async fn create(account: &Account, name: &str) -> Topic {
         let sns = account.sns();
-        let arn = sns
-            .create_topic()
-            .name(name)
-            .send()
-            .await
-            .expect("CreateTopic")
-            .topic_arn
-            .expect("topic arn");
+        let arn = create_topic(account, name).await;
         let mut queues = Vec::new();
         for (suffix, raw) in [("envelope", false), ("raw", true)] {
             let (url, queue_arn) = queue(account, &format!("{name}-{suffix}")).await;
@@ -62,29 +55,57 @@ impl Topic {
     }
 }
 
+/// Creates the topic `name`, with no subscription; returns its ARN.
+pub async fn create_topic(account: &Account, name: &str) -> String {
+    account
+        .sns()
+        .create_topic()
+        .name(name)
+        .send()
+        .await
+        .expect("CreateTopic")
+        .topic_arn
+        .expect("topic arn")
+}
+
 async fn queue(account: &Account, name: &str) -> (String, String) {
-    let sqs = account.sqs();
-    let url = sqs
+    let url = create(account, name).await;
+    let arn = attribute(account, &url, QueueAttributeName::QueueArn)
+        .await
+        .expect("queue arn");
+    (url, arn)
+}
+
+/// Creates the queue `name`; returns its URL.
+pub async fn create(account: &Account, name: &str) -> String {
+    account
+        .sqs()
         .create_queue()
         .queue_name(name)
         .send()
         .await
         .expect("CreateQueue")
         .queue_url
-        .expect("queue url");
-    let attrs = sqs
+        .expect("queue url")
+}
+
+/// The attribute `name` of the queue at `queue_url`.
+pub async fn attribute(
+    account: &Account,
+    queue_url: &str,
+    name: QueueAttributeName,
+) -> Option<String> {
+    account
+        .sqs()
         .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
+        .queue_url(queue_url)
+        .attribute_names(name.clone())
         .send()
         .await
-        .expect("GetQueueAttributes");
-    let arn = attrs
+        .expect("GetQueueAttributes")
         .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-        .expect("queue arn")
-        .clone();
-    (url, arn)
+        .and_then(|a| a.get(&name))
+        .cloned()
 }
 
 /// Every message waiting in `queue_url` (one short poll after another until empty).

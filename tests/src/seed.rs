@@ -193,6 +193,18 @@ fn tags(kind: ResourceType, pairs: &[(&str, &str)]) -> TagSpecification {
         .build()
 }
 
+/// Tags `resource` with `key` = `value`.
+pub async fn tag(account: &Account, resource: &str, key: &str, value: &str) {
+    account
+        .ec2()
+        .create_tags()
+        .resources(resource)
+        .tags(Tag::builder().key(key).value(value).build())
+        .send()
+        .await
+        .expect("CreateTags");
+}
+
 /// A subnet.
 pub async fn subnet(account: &Account, vpc: &str, cidr: &str, az: &str) -> String {
     let out = account

@@ -1,6 +1,7 @@
 //! `check --format asff`: the findings as an array of AWS Security Finding Format objects, one per
 //! finding of `--format json`, in the same order (issue 16).
 
+use reachguard_shared::asff::REQUIRED_MEMBERS;
 use serde_json::Value;
 
 use crate::util::{describe, reachguard, repo};
@@ -29,20 +30,7 @@ fn every_bundled_example_prints_one_asff_object_per_finding() {
         assert_eq!(asff.len(), findings.len(), "{file}");
         let mut ids = std::collections::BTreeSet::new();
         for (object, finding) in asff.iter().zip(findings) {
-            for member in [
-                "SchemaVersion",
-                "Id",
-                "ProductArn",
-                "GeneratorId",
-                "AwsAccountId",
-                "Types",
-                "CreatedAt",
-                "UpdatedAt",
-                "Severity",
-                "Title",
-                "Description",
-                "Resources",
-            ] {
+            for member in REQUIRED_MEMBERS {
                 assert!(
                     object.get(member).is_some(),
                     "{file}: {member} in {object:#}"

@@ -563,19 +563,7 @@ async fn the_vpc_mode_tag_and_the_allow_list_limit_what_is_applied() {
     );
 
     // `reachguard:mode=notify` on the VPC overrides --apply.
-    account
-        .ec2()
-        .create_tags()
-        .resources(&broken.vpc)
-        .tags(
-            aws_sdk_ec2::types::Tag::builder()
-                .key("reachguard:mode")
-                .value("notify")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateTags");
+    seed::tag(&account, &broken.vpc, "reachguard:mode", "notify").await;
     let before = reachguard_tests::inventory(&account).await;
     let out = reachguard(
         &account,

@@ -31,6 +31,23 @@ pub use limits::{AsffError, batches, validate};
 /// The ASFF schema version Security Hub accepts.
 pub const SCHEMA_VERSION: &str = "2018-10-08";
 
+/// The top-level members ASFF requires in every finding (`BatchImportFindings` refuses one
+/// without them).
+pub const REQUIRED_MEMBERS: [&str; 12] = [
+    "SchemaVersion",
+    "Id",
+    "ProductArn",
+    "GeneratorId",
+    "AwsAccountId",
+    "Types",
+    "CreatedAt",
+    "UpdatedAt",
+    "Severity",
+    "Title",
+    "Description",
+    "Resources",
+];
+
 /// The finding type, from the ASFF types taxonomy (namespace/category/classifier): every
 /// reachguard rule judges whether (and how) a subnet reaches what it needs.
 pub const FINDING_TYPE: &str =

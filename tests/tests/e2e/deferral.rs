@@ -7,25 +7,15 @@
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use reachguard_tests::proxy::{FaultProxy, Plan};
-use reachguard_tests::queue::{Topic, drain};
+use reachguard_tests::queue::{self, Topic, drain};
 use reachguard_tests::runtime::Lambda;
 use reachguard_tests::{Account, REGION, moto_url, seed};
 use serde_json::{Value, json};
 
-use crate::lambdas::{api_call, env, notifications, strings};
-
-/// Creates the sweep's work queue; returns its URL.
-async fn work_queue(account: &Account) -> String {
-    account
-        .sqs()
-        .create_queue()
-        .queue_name("sweep-work")
-        .send()
-        .await
-        .expect("CreateQueue")
-        .queue_url
-        .expect("queue url")
-}
+use crate::lambdas::{
+    WORK_QUEUE, api_call, create_vpc_endpoint_event, env, notifications, strings, through,
+    work_item_batch,
+};
 
 /// The functions' environment with the work queue (and the state table, when named).
 fn queued_env(
@@ -42,25 +32,6 @@ fn queued_env(
     env
 }
 
-/// `env` reaching AWS through `proxy`.
-fn through(
-    mut env: Vec<(&'static str, String)>,
-    proxy: &FaultProxy,
-) -> Vec<(&'static str, String)> {
-    env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
-    env.push(("AWS_ENDPOINT_URL", proxy.url.clone()));
-    env
-}
-
-/// The SQS batch the sweep's worker receives for one work item.
-fn batch(account: &Account, body: &Value) -> Value {
-    json!({"Records": [{
-        "messageId": "deferred-1", "receiptHandle": "r-1", "body": body.to_string(),
-        "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-        "eventSourceARN": format!("arn:aws:sqs:{REGION}:{}:sweep-work", account.id),
-        "awsRegion": REGION}]})
-}
-
 /// The one `SendMessage` the function sent through `proxy`: asserts its `DelaySeconds` and
 /// returns the work item it carries.
 fn sent_work_item(proxy: &FaultProxy, delay_seconds: u64) -> Value {
@@ -73,23 +44,49 @@ fn sent_work_item(proxy: &FaultProxy, delay_seconds: u64) -> Value {
 
 /// The queue holds exactly one message, still delayed: nothing can be received yet.
 async fn assert_one_delayed(account: &Account, queue: &str) {
-    let attributes = account
-        .sqs()
-        .get_queue_attributes()
-        .queue_url(queue)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-        .send()
-        .await
-        .expect("GetQueueAttributes");
-    let delayed = attributes
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessagesDelayed))
-        .cloned();
+    let delayed = queue::attribute(
+        account,
+        queue,
+        QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+    )
+    .await;
     assert_eq!(delayed.as_deref(), Some("1"));
     assert!(
         drain(account, queue).await.is_empty(),
         "not deliverable yet"
     );
+}
+
+/// A proxy in front of moto that shows `resource` (a NAT gateway or an endpoint) `pending`.
+async fn showing_pending(resource: &str) -> FaultProxy {
+    let plan = Plan {
+        pending: vec![resource.to_owned()],
+        ..Plan::default()
+    };
+    FaultProxy::start(moto_url(), plan).await
+}
+
+/// CreateRoute of a default route in `route_table` to the NAT gateway `nat`.
+fn default_route_event(account: &Account, route_table: &str, nat: &str) -> Value {
+    api_call(
+        &account.id,
+        "ec2",
+        "CreateRoute",
+        "Admin",
+        json!({"routeTableId": route_table, "destinationCidrBlock": "0.0.0.0/0",
+               "natGatewayId": nat}),
+        json!({"_return": true}),
+    )
+}
+
+/// Runs the sweep's worker, with `env`, on the work item `item`: asserts that it succeeds.
+async fn sweep_work_item(account: &Account, env: &[(&str, String)], item: &Value) {
+    let sweep = Lambda::start("sweep", env).await;
+    let response = sweep
+        .invoke(&work_item_batch(account, "deferred-1", item))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", sweep.logs()));
+    assert_eq!(response["batchItemFailures"], json!([]), "{}", sweep.logs());
 }
 
 fn rules(delivered: &[(Value, Value)]) -> Vec<String> {
@@ -104,7 +101,7 @@ async fn a_deleted_route_table_hands_the_whole_region_to_the_sweep_queue() {
     let account = Account::new().await;
     let nat = seed::nat_only(&account).await;
     let topic = Topic::create(&account, "findings").await;
-    let queue = work_queue(&account).await;
+    let queue = queue::create(&account, WORK_QUEUE).await;
     let spare = seed::route_table(&account, &nat.vpc, &[]).await;
     account
         .ec2()
@@ -158,12 +155,8 @@ async fn a_deleted_route_table_hands_the_whole_region_to_the_sweep_queue() {
     assert!(notifications(&account, &topic).await.is_empty());
 
     // The sweep's worker evaluates the region and names the event in its notification.
-    let sweep = Lambda::start("sweep", &queued_env(&account, &topic, &queue, None)).await;
-    let response = sweep
-        .invoke(&batch(&account, &body))
-        .await
-        .unwrap_or_else(|e| panic!("{e}\n{}", sweep.logs()));
-    assert_eq!(response["batchItemFailures"], json!([]), "{}", sweep.logs());
+    let worker_env = queued_env(&account, &topic, &queue, None);
+    sweep_work_item(&account, &worker_env, &body).await;
     let delivered = notifications(&account, &topic).await;
     assert_eq!(delivered.len(), 1, "{delivered:?}");
     assert_eq!(delivered[0].0["vpc"], nat.vpc.as_str());
@@ -185,29 +178,14 @@ async fn a_route_to_a_pending_nat_gateway_opens_nothing_and_is_evaluated_again_l
     let s = seed::nat_only(&account).await;
     let nat = s.nat_gateway.clone().expect("a NAT gateway");
     let topic = Topic::create(&account, "findings").await;
-    let queue = work_queue(&account).await;
-    let proxy = FaultProxy::start(
-        moto_url(),
-        Plan {
-            pending: vec![nat.clone()],
-            ..Plan::default()
-        },
-    )
-    .await;
+    let queue = queue::create(&account, WORK_QUEUE).await;
+    let proxy = showing_pending(&nat).await;
     let lambda = Lambda::start(
         "network-events",
         &through(queued_env(&account, &topic, &queue, None), &proxy),
     )
     .await;
-    let event = api_call(
-        &account.id,
-        "ec2",
-        "CreateRoute",
-        "Admin",
-        json!({"routeTableId": s.route_table, "destinationCidrBlock": "0.0.0.0/0",
-               "natGatewayId": nat}),
-        json!({"_return": true}),
-    );
+    let event = default_route_event(&account, &s.route_table, &nat);
     let response = lambda
         .invoke(&event)
         .await
@@ -237,12 +215,8 @@ async fn a_route_to_a_pending_nat_gateway_opens_nothing_and_is_evaluated_again_l
     assert!(logged["fields"]["held_back"].as_u64() > Some(0), "{logged}");
 
     // Once the NAT gateway is available, the delayed item finds the route working.
-    let sweep = Lambda::start("sweep", &queued_env(&account, &topic, &queue, None)).await;
-    let response = sweep
-        .invoke(&batch(&account, &item))
-        .await
-        .unwrap_or_else(|e| panic!("{e}\n{}", sweep.logs()));
-    assert_eq!(response["batchItemFailures"], json!([]), "{}", sweep.logs());
+    let worker_env = queued_env(&account, &topic, &queue, None);
+    sweep_work_item(&account, &worker_env, &item).await;
     let delivered = notifications(&account, &topic).await;
     let rules = rules(&delivered);
     assert!(
@@ -264,21 +238,14 @@ async fn a_pending_endpoint_whose_group_blocks_https_is_reported_once_available(
     let account = Account::new().await;
     let s = seed::nat_only(&account).await;
     let topic = Topic::create(&account, "findings").await;
-    let queue = work_queue(&account).await;
+    let queue = queue::create(&account, WORK_QUEUE).await;
     account.create_state_table("reachguard-state").await;
     let queued = queued_env(&account, &topic, &queue, Some("reachguard-state"));
 
     // What the NAT-only VPC has is announced first.
     let direct = Lambda::start("network-events", &queued).await;
-    let route = api_call(
-        &account.id,
-        "ec2",
-        "CreateRoute",
-        "Admin",
-        json!({"routeTableId": s.route_table, "destinationCidrBlock": "0.0.0.0/0",
-               "natGatewayId": s.nat_gateway}),
-        json!({"_return": true}),
-    );
+    let nat = s.nat_gateway.as_deref().expect("a NAT gateway");
+    let route = default_route_event(&account, &s.route_table, nat);
     direct
         .invoke(&route)
         .await
@@ -289,25 +256,9 @@ async fn a_pending_endpoint_whose_group_blocks_https_is_reported_once_available(
     let closed = seed::security_group(&account, &s.vpc, "no-https", None).await;
     let endpoint =
         seed::interface_endpoint(&account, &s.vpc, "ecr.dkr", &s.subnets, &closed, true).await;
-    let proxy = FaultProxy::start(
-        moto_url(),
-        Plan {
-            pending: vec![endpoint.clone()],
-            ..Plan::default()
-        },
-    )
-    .await;
+    let proxy = showing_pending(&endpoint).await;
     let lambda = Lambda::start("network-events", &through(queued.clone(), &proxy)).await;
-    let created = api_call(
-        &account.id,
-        "ec2",
-        "CreateVpcEndpoint",
-        "Admin",
-        json!({"CreateVpcEndpointRequest": {"VpcId": s.vpc, "VpcEndpointType": "Interface",
-               "ServiceName": format!("com.amazonaws.{REGION}.ecr.dkr")}}),
-        json!({"CreateVpcEndpointResponse": {"vpcEndpoint": {"vpcEndpointId": endpoint,
-               "vpcId": s.vpc}}}),
-    );
+    let created = create_vpc_endpoint_event(&account.id, &s.vpc, "Interface", "ecr.dkr", &endpoint);
     lambda
         .invoke(&created)
         .await
@@ -322,12 +273,7 @@ async fn a_pending_endpoint_whose_group_blocks_https_is_reported_once_available(
     assert_one_delayed(&account, &queue).await;
 
     // The delayed re-evaluation, the endpoint now available, opens its blocked group.
-    let sweep = Lambda::start("sweep", &queued).await;
-    let response = sweep
-        .invoke(&batch(&account, &item))
-        .await
-        .unwrap_or_else(|e| panic!("{e}\n{}", sweep.logs()));
-    assert_eq!(response["batchItemFailures"], json!([]), "{}", sweep.logs());
+    sweep_work_item(&account, &queued, &item).await;
     let delivered = notifications(&account, &topic).await;
     assert_eq!(delivered.len(), 1, "{delivered:?}");
     let (attributes, body) = &delivered[0];

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use reachguard_pipeline::guard::AccountRegion;
-use reachguard_pipeline::{Deadline, Env, EvaluationError, Guard, Retry, Settings};
+use reachguard_pipeline::{Deadline, Env, Evaluated, EvaluationError, Guard, Retry, Settings};
 use reachguard_shared::aws::{ClientSettings, Notifier, Scope, SdkConfig, vpc_scope};
 use reachguard_shared::finding::Finding;
 use reachguard_shared::notification::{
@@ -21,6 +21,8 @@ use reachguard_tests::queue::{Topic, drain};
 use reachguard_tests::runtime::Lambda;
 use reachguard_tests::{Account, moto_url, seed};
 use serde_json::{Value, json};
+
+use crate::lambdas::available_s3_endpoints;
 
 const TABLE: &str = "reachguard-state";
 
@@ -107,31 +109,66 @@ async fn state_and_topic(account: &Account) -> Topic {
     Topic::create(account, "findings").await
 }
 
+/// An endpoint-only VPC without its S3 gateway endpoint, in an account with the state table and
+/// the topic, and a guard in its mode whose first publish fails (after the SDK's retries).
+struct FirstPublishFails {
+    account: Account,
+    ep: seed::Seeded,
+    topic: Topic,
+    guard: Guard,
+    scope: Scope,
+    _proxy: FaultProxy,
+}
+
+impl FirstPublishFails {
+    async fn start(mode: &str) -> FirstPublishFails {
+        let account = Account::new().await;
+        let ep = without_s3_endpoint(&account).await;
+        let topic = state_and_topic(&account).await;
+        let plan = Plan {
+            fail: failing_publish("", ATTEMPTS),
+            ..Plan::default()
+        };
+        let (proxy, config) = through(&account, plan).await;
+        let guard = guard(&config, &topic, mode).await;
+        let scope = vpc_scope([ep.vpc.clone()]);
+        FirstPublishFails {
+            account,
+            ep,
+            topic,
+            guard,
+            scope,
+            _proxy: proxy,
+        }
+    }
+
+    /// One evaluation of the VPC.
+    async fn evaluate(&self) -> Result<Evaluated, EvaluationError> {
+        let target = AccountRegion::default();
+        let trigger = Trigger::default();
+        self.guard.evaluate(&target, &self.scope, &trigger).await
+    }
+
+    /// What the topic delivered since the last call ([`delivered`]).
+    async fn delivered(&self) -> Vec<(String, Vec<String>)> {
+        delivered(&self.account, &self.topic).await
+    }
+}
+
 #[tokio::test]
 async fn a_failed_publish_is_announced_once_by_the_retry() {
-    let account = Account::new().await;
-    let ep = without_s3_endpoint(&account).await;
-    let topic = state_and_topic(&account).await;
-    let plan = Plan {
-        fail: failing_publish("", ATTEMPTS),
-        ..Plan::default()
-    };
-    let (_proxy, config) = through(&account, plan).await;
-    let guard = guard(&config, &topic, "notify").await;
-    let scope = vpc_scope([ep.vpc.clone()]);
-    let (target, trigger) = (AccountRegion::default(), Trigger::default());
-    let run = || guard.evaluate(&target, &scope, &trigger);
+    let case = FirstPublishFails::start("notify").await;
 
-    retryable(run().await);
-    assert_eq!(delivered(&account, &topic).await, []);
-    let retried = run().await.expect("the retry");
+    retryable(case.evaluate().await);
+    assert_eq!(case.delivered().await, []);
+    let retried = case.evaluate().await.expect("the retry");
     assert_eq!(retried.transitions, 2);
     assert_eq!(
-        delivered(&account, &topic).await,
-        [(ep.vpc.clone(), vec!["opened".into(), "opened".into()])]
+        case.delivered().await,
+        [(case.ep.vpc.clone(), vec!["opened".into(), "opened".into()])]
     );
-    run().await.expect("another evaluation");
-    assert_eq!(delivered(&account, &topic).await, [], "once");
+    case.evaluate().await.expect("another evaluation");
+    assert_eq!(case.delivered().await, [], "once");
 }
 
 #[tokio::test]
@@ -184,44 +221,28 @@ async fn a_second_invocation_between_claim_and_publish_leaves_the_claim_to_the_f
 
 #[tokio::test]
 async fn a_remediation_recorded_before_a_failed_publish_is_announced_as_remediated() {
-    let account = Account::new().await;
-    let ep = without_s3_endpoint(&account).await;
-    let topic = state_and_topic(&account).await;
-    let plan = Plan {
-        fail: failing_publish("", ATTEMPTS),
-        ..Plan::default()
-    };
-    let (_proxy, config) = through(&account, plan).await;
-    let guard = guard(&config, &topic, "remediate").await;
-    let scope = vpc_scope([ep.vpc.clone()]);
-    let (target, trigger) = (AccountRegion::default(), Trigger::default());
-    let run = || guard.evaluate(&target, &scope, &trigger);
+    let case = FirstPublishFails::start("remediate").await;
 
-    retryable(run().await);
-    let available = seed::endpoints_for(&account, &ep.vpc, "s3")
-        .await
-        .into_iter()
-        .filter(|e| {
-            e.state()
-                .is_some_and(|s| s.as_str().eq_ignore_ascii_case("available"))
-        })
-        .count();
+    retryable(case.evaluate().await);
     assert_eq!(
-        available, 1,
+        available_s3_endpoints(&case.account, &case.ep.vpc)
+            .await
+            .len(),
+        1,
         "the endpoint was re-created (and the attempt recorded on the findings)"
     );
-    assert_eq!(delivered(&account, &topic).await, []);
-    let retried = run().await.expect("the retry");
+    assert_eq!(case.delivered().await, []);
+    let retried = case.evaluate().await.expect("the retry");
     assert_eq!(retried.remediated, 0, "nothing is applied twice");
     assert_eq!(
-        delivered(&account, &topic).await,
+        case.delivered().await,
         [(
-            ep.vpc.clone(),
+            case.ep.vpc.clone(),
             vec!["remediated".into(), "remediated".into()]
         )]
     );
-    run().await.expect("another evaluation");
-    assert_eq!(delivered(&account, &topic).await, [], "once");
+    case.evaluate().await.expect("another evaluation");
+    assert_eq!(case.delivered().await, [], "once");
 }
 
 #[tokio::test]

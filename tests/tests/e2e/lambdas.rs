@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
-use reachguard_tests::queue::{Topic, drain};
+use reachguard_tests::proxy::{FaultProxy, Plan};
+use reachguard_tests::queue::{self, Topic, drain};
 use reachguard_tests::runtime::Lambda;
 use reachguard_tests::{Account, REGION, inventory, seed};
 use serde_json::{Value, json};
@@ -17,6 +18,38 @@ pub(crate) fn env(account: &Account, topic: &Topic, mode: &str) -> Vec<(&'static
     env.push(("REACHGUARD_TOPIC_ARN", topic.arn.clone()));
     env.push(("REACHGUARD_MODE", mode.to_owned()));
     env
+}
+
+/// `env` with every AWS call going through `proxy`.
+pub(crate) fn through(
+    mut env: Vec<(&'static str, String)>,
+    proxy: &FaultProxy,
+) -> Vec<(&'static str, String)> {
+    env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
+    env.push(("AWS_ENDPOINT_URL", proxy.url.clone()));
+    env
+}
+
+/// The name of the sweep's work queue.
+pub(crate) const WORK_QUEUE: &str = "sweep-work";
+
+/// The SQS batch the sweep's worker receives for one work item, `body`, in message `message_id`.
+pub(crate) fn work_item_batch(account: &Account, message_id: &str, body: &Value) -> Value {
+    json!({"Records": [{
+        "messageId": message_id, "receiptHandle": format!("r-{message_id}"),
+        "body": body.to_string(), "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": format!("arn:aws:sqs:{REGION}:{}:{WORK_QUEUE}", account.id),
+        "awsRegion": REGION}]})
+}
+
+/// The summary the sweep's worker logs after a batch.
+pub(crate) fn sweep_batch_summary(sweep: &Lambda) -> Value {
+    sweep
+        .log_records()
+        .into_iter()
+        .find(|r| r["fields"]["message"] == "sweep batch done")
+        .unwrap_or_else(|| panic!("a summary:\n{}", sweep.logs()))
 }
 
 /// A CloudTrail record in its EventBridge envelope, as EventBridge delivers it.
@@ -118,6 +151,27 @@ pub(crate) fn delete_endpoints_event(account: &str, endpoint: &str, caller_role:
     )
 }
 
+/// CreateVpcEndpoint of the `kind` (`Gateway`, `Interface`) endpoint `endpoint` to this region's
+/// `service` in `vpc`, by an administrator.
+pub(crate) fn create_vpc_endpoint_event(
+    account: &str,
+    vpc: &str,
+    kind: &str,
+    service: &str,
+    endpoint: &str,
+) -> Value {
+    api_call(
+        account,
+        "ec2",
+        "CreateVpcEndpoint",
+        "Admin",
+        json!({"CreateVpcEndpointRequest": {"VpcId": vpc, "VpcEndpointType": kind,
+               "ServiceName": format!("com.amazonaws.{REGION}.{service}")}}),
+        json!({"CreateVpcEndpointResponse": {"vpcEndpoint": {"vpcEndpointId": endpoint,
+               "vpcId": vpc}}}),
+    )
+}
+
 pub(crate) async fn available_s3_endpoints(
     account: &Account,
     vpc: &str,
@@ -132,6 +186,28 @@ pub(crate) async fn available_s3_endpoints(
         .collect()
 }
 
+/// CreateService of the seeded service `seeded` in `account`, by an administrator.
+pub(crate) fn create_service_event(account: &str, seeded: &seed::Seeded) -> Value {
+    let (cluster, name) = seeded
+        .service_arn
+        .rsplit_once(":service/")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .expect("service/cluster/name");
+    api_call(
+        account,
+        "ecs",
+        "CreateService",
+        "Admin",
+        json!({"cluster": cluster, "serviceName": name, "desiredCount": 2, "launchType": "FARGATE",
+               "networkConfiguration": {"awsvpcConfiguration": {
+                   "subnets": seeded.subnets, "securityGroups": [seeded.task_security_group],
+                   "assignPublicIp": "DISABLED"}}}),
+        json!({"service": {"serviceArn": seeded.service_arn, "serviceName": name,
+                           "clusterArn": format!("arn:aws:ecs:{REGION}:{account}:cluster/{cluster}"),
+                           "status": "ACTIVE"}}),
+    )
+}
+
 #[tokio::test]
 async fn create_service_on_a_broken_subnet_in_a_member_account_notifies_once_per_vpc() {
     let home = Account::new().await;
@@ -143,24 +219,7 @@ async fn create_service_on_a_broken_subnet_in_a_member_account_notifies_once_per
     env.push(("REACHGUARD_EXTERNAL_ID", "e2e".into()));
     let lambda = Lambda::start("service-events", &env).await;
 
-    let (cluster, name) = broken
-        .service_arn
-        .rsplit_once(":service/")
-        .and_then(|(_, rest)| rest.split_once('/'))
-        .expect("service/cluster/name");
-    let event = api_call(
-        &member.id,
-        "ecs",
-        "CreateService",
-        "Admin",
-        json!({"cluster": cluster, "serviceName": name, "desiredCount": 2, "launchType": "FARGATE",
-               "networkConfiguration": {"awsvpcConfiguration": {
-                   "subnets": broken.subnets, "securityGroups": [broken.task_security_group],
-                   "assignPublicIp": "DISABLED"}}}),
-        json!({"service": {"serviceArn": broken.service_arn, "serviceName": name,
-                           "clusterArn": format!("arn:aws:ecs:{REGION}:{}:cluster/{cluster}", member.id),
-                           "status": "ACTIVE"}}),
-    );
+    let event = create_service_event(&member.id, &broken);
     let before = inventory(&member).await;
     let response = lambda
         .invoke(&event)
@@ -446,7 +505,6 @@ async fn input_that_can_never_succeed_is_logged_and_the_invocation_succeeds() {
 
 #[tokio::test]
 async fn a_permanent_aws_failure_fails_the_invocation_as_non_retryable() {
-    use reachguard_tests::proxy::{FaultProxy, Plan};
     let account = Account::new().await;
     let ep = seed::endpoint_only(&account).await;
     let topic = Topic::create(&account, "findings").await;
@@ -459,10 +517,11 @@ async fn a_permanent_aws_failure_fails_the_invocation_as_non_retryable() {
         },
     )
     .await;
-    let mut env = env(&account, &topic, "notify");
-    env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
-    env.push(("AWS_ENDPOINT_URL", proxy.url.clone()));
-    let lambda = Lambda::start("network-events", &env).await;
+    let lambda = Lambda::start(
+        "network-events",
+        &through(env(&account, &topic, "notify"), &proxy),
+    )
+    .await;
     let error = lambda
         .invoke(&delete_endpoints_event(
             &account.id,
@@ -503,15 +562,7 @@ async fn the_sweep_fans_out_and_its_worker_reports_failed_items() {
     let broken = seed::broken(&home).await;
     let nat = seed::nat_only(&home).await;
     let topic = Topic::create(&home, "findings").await;
-    let work_queue = home
-        .sqs()
-        .create_queue()
-        .queue_name("sweep-work")
-        .send()
-        .await
-        .expect("CreateQueue")
-        .queue_url
-        .expect("queue url");
+    let work_queue = queue::create(&home, WORK_QUEUE).await;
     let mut env = env(&home, &topic, "notify");
     env.push(("REACHGUARD_SWEEP_QUEUE_URL", work_queue.clone()));
     // No member role: the other account cannot be reached, and must not stop the home one.
@@ -538,7 +589,7 @@ async fn the_sweep_fans_out_and_its_worker_reports_failed_items() {
             json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(),
                    "body": m.body(), "attributes": {}, "messageAttributes": {},
                    "md5OfBody": m.md5_of_body(), "eventSource": "aws:sqs",
-                   "eventSourceARN": format!("arn:aws:sqs:{REGION}:{}:sweep-work", home.id),
+                   "eventSourceARN": format!("arn:aws:sqs:{REGION}:{}:{WORK_QUEUE}", home.id),
                    "awsRegion": REGION})
         })
         .collect();
@@ -581,11 +632,7 @@ async fn the_sweep_fans_out_and_its_worker_reports_failed_items() {
     let mut expected = vec![broken.vpc.clone(), nat.vpc.clone()];
     expected.sort();
     assert_eq!(vpcs, expected);
-    let summary = lambda
-        .log_records()
-        .into_iter()
-        .find(|r| r["fields"]["message"] == "sweep batch done")
-        .unwrap_or_else(|| panic!("a summary:\n{}", lambda.logs()));
+    let summary = sweep_batch_summary(&lambda);
     assert_eq!(summary["fields"]["evaluated"], 1);
     assert_eq!(summary["fields"]["failed"], 1);
     assert_eq!(summary["fields"]["rejected"], 1);
@@ -661,15 +708,7 @@ async fn with_the_state_table_a_repeated_event_notifies_nothing_and_a_fix_resolv
         std::slice::from_ref(&ep.route_table),
     )
     .await;
-    let created = api_call(
-        &account.id,
-        "ec2",
-        "CreateVpcEndpoint",
-        "Admin",
-        json!({"CreateVpcEndpointRequest": {"VpcId": ep.vpc, "VpcEndpointType": "Gateway",
-               "ServiceName": format!("com.amazonaws.{REGION}.s3")}}),
-        json!({"CreateVpcEndpointResponse": {"vpcEndpoint": {"vpcEndpointId": new, "vpcId": ep.vpc}}}),
-    );
+    let created = create_vpc_endpoint_event(&account.id, &ep.vpc, "Gateway", "s3", &new);
     lambda
         .invoke(&created)
         .await

@@ -11,27 +11,17 @@ use aws_sdk_sts::config::Credentials;
 use reachguard_shared::aws::{Accounts, AdapterError, ClientSettings, MemberRole};
 use reachguard_shared::remediation::Mode;
 use reachguard_tests::proxy::{Delay, FaultProxy, Plan};
-use reachguard_tests::queue::{Topic, drain};
+use reachguard_tests::queue::{self, Topic, drain};
 use reachguard_tests::runtime::Lambda;
 use reachguard_tests::{Account, REGION, config_with, moto_url, seed};
 use serde_json::{Value, json};
 
 use crate::lambdas::{
-    available_s3_endpoints, delete_endpoint, delete_endpoints_event, env, notifications,
-    s3_transitions, strings,
+    WORK_QUEUE, available_s3_endpoints, delete_endpoint, delete_endpoints_event, env,
+    notifications, s3_transitions, strings, sweep_batch_summary, through, work_item_batch,
 };
 
 const STATE_TABLE: &str = "reachguard-state";
-
-/// `env` with every AWS call going through `proxy`.
-fn through(
-    mut env: Vec<(&'static str, String)>,
-    proxy: &FaultProxy,
-) -> Vec<(&'static str, String)> {
-    env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
-    env.push(("AWS_ENDPOINT_URL", proxy.url.clone()));
-    env
-}
 
 #[tokio::test]
 async fn a_throttled_remediation_fails_retryable_and_the_retry_remediates() {
@@ -204,20 +194,22 @@ fn member_role() -> MemberRole {
     }
 }
 
+/// A proxy in front of moto that refuses `AssumeRole` of `role` in `refused`'s account.
+async fn refusing_assume_role(role: &MemberRole, refused: &Account) -> FaultProxy {
+    let plan = Plan {
+        deny_assume_role: Some(role.arn("aws", &refused.id)),
+        ..Plan::default()
+    };
+    FaultProxy::start(moto_url(), plan).await
+}
+
 #[tokio::test]
 async fn assume_role_access_denied_is_permanent_and_names_the_account_and_role() {
     let home = Account::new().await;
     let member = Account::new().await;
     let refused = Account::new().await;
     let role = member_role();
-    let proxy = FaultProxy::start(
-        moto_url(),
-        Plan {
-            deny_assume_role: Some(role.arn("aws", &refused.id)),
-            ..Plan::default()
-        },
-    )
-    .await;
+    let proxy = refusing_assume_role(&role, &refused).await;
     let home_config = ClientSettings::default().apply(&home.through(&proxy.url).await);
     let accounts = Accounts::new(home_config, Some(role.clone()));
 
@@ -256,23 +248,8 @@ async fn the_sweep_skips_accounts_without_the_member_role_once_per_run() {
     let refused = Account::new().await;
     let topic = Topic::create(&home, "findings").await;
     let role = member_role();
-    let proxy = FaultProxy::start(
-        moto_url(),
-        Plan {
-            deny_assume_role: Some(role.arn("aws", &refused.id)),
-            ..Plan::default()
-        },
-    )
-    .await;
-    let work_queue = home
-        .sqs()
-        .create_queue()
-        .queue_name("sweep-work")
-        .send()
-        .await
-        .expect("CreateQueue")
-        .queue_url
-        .expect("queue url");
+    let proxy = refusing_assume_role(&role, &refused).await;
+    let work_queue = queue::create(&home, WORK_QUEUE).await;
     let mut env = through(env(&home, &topic, "notify"), &proxy);
     env.push(("REACHGUARD_SWEEP_QUEUE_URL", work_queue.clone()));
     env.push(("REACHGUARD_MEMBER_ROLE", role.name.clone()));
@@ -332,13 +309,7 @@ async fn the_sweep_skips_accounts_without_the_member_role_once_per_run() {
     // A work item for that account anyway (the role removed after the fan-out): skipped, not
     // returned for redelivery into the dead-letter queue.
     let item = json!({"account": refused.id, "region": REGION, "sweep": "sweep-no-role"});
-    let batch = json!({"Records": [{
-        "messageId": "no-role-1", "receiptHandle": "r", "body": item.to_string(),
-        "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": format!("arn:aws:sqs:{REGION}:{}:sweep-work", home.id),
-        "awsRegion": REGION
-    }]});
+    let batch = work_item_batch(&home, "no-role-1", &item);
     let response = lambda
         .invoke(&batch)
         .await
@@ -349,11 +320,7 @@ async fn the_sweep_skips_accounts_without_the_member_role_once_per_run() {
         "{}",
         lambda.logs()
     );
-    let summary = lambda
-        .log_records()
-        .into_iter()
-        .find(|r| r["fields"]["message"] == "sweep batch done")
-        .unwrap_or_else(|| panic!("a summary:\n{}", lambda.logs()));
+    let summary = sweep_batch_summary(&lambda);
     assert_eq!(summary["fields"]["without_member_role"], 1);
     assert_eq!(summary["fields"]["failed"], 0);
 }

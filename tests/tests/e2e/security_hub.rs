@@ -4,18 +4,15 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_securityhub::Client;
-use reachguard_pipeline::guard::AccountRegion;
 use reachguard_pipeline::{Env, Guard, Settings};
 use reachguard_shared::asff::{AsffFinding, Observation, to_asff};
-use reachguard_shared::aws::{Scope, SecurityHub};
+use reachguard_shared::aws::SecurityHub;
 use reachguard_shared::evaluate::evaluate;
 use reachguard_shared::model::Topology;
-use reachguard_shared::notification::Trigger;
 use reachguard_shared::snapshot::Snapshot;
 use reachguard_tests::queue::Topic;
 use reachguard_tests::runtime::Lambda;
-use reachguard_tests::{Account, REGION, seed};
-use serde_json::json;
+use reachguard_tests::{Account, REGION, evaluate_account, seed};
 
 /// 2026-11-28T07:42:13Z.
 const NOW: i64 = 1_795_851_733;
@@ -157,17 +154,6 @@ where
     }
 }
 
-async fn evaluate_account(guard: &Guard, account: &Account) {
-    let target = AccountRegion {
-        account: Some(account.id.clone()),
-        region: Some(REGION.to_string()),
-    };
-    guard
-        .evaluate(&target, &Scope::account_region(), &Trigger::default())
-        .await
-        .expect("evaluation");
-}
-
 #[test]
 fn a_findings_lifecycle_is_one_security_hub_finding_opened_resolved_suppressed() {
     on_a_main_thread_stack(lifecycle);
@@ -231,19 +217,7 @@ async fn lifecycle() {
     );
 
     // Exempt: a `reachguard:exempt` tag on the VPC suppresses what still fires.
-    account
-        .ec2()
-        .create_tags()
-        .resources(&broken.vpc)
-        .tags(
-            aws_sdk_ec2::types::Tag::builder()
-                .key("reachguard:exempt")
-                .value("all")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateTags");
+    seed::tag(&account, &broken.vpc, "reachguard:exempt", "all").await;
     evaluate_account(&guard, &account).await;
     let exempt = held(&account).await;
     assert_eq!(exempt.len(), 5, "{exempt:#?}");
@@ -297,24 +271,7 @@ async fn the_service_events_lambda_imports_a_member_accounts_findings() {
     env.push(("REACHGUARD_MEMBER_ROLE", "reachguard-member".into()));
     env.push(("REACHGUARD_SECURITY_HUB", "true".into()));
     let lambda = Lambda::start("service-events", &env).await;
-    let (cluster, name) = broken
-        .service_arn
-        .rsplit_once(":service/")
-        .and_then(|(_, rest)| rest.split_once('/'))
-        .expect("service/cluster/name");
-    let event = crate::lambdas::api_call(
-        &member.id,
-        "ecs",
-        "CreateService",
-        "Admin",
-        json!({"cluster": cluster, "serviceName": name, "desiredCount": 2, "launchType": "FARGATE",
-               "networkConfiguration": {"awsvpcConfiguration": {
-                   "subnets": broken.subnets, "securityGroups": [broken.task_security_group],
-                   "assignPublicIp": "DISABLED"}}}),
-        json!({"service": {"serviceArn": broken.service_arn, "serviceName": name,
-                           "clusterArn": format!("arn:aws:ecs:{REGION}:{}:cluster/{cluster}", member.id),
-                           "status": "ACTIVE"}}),
-    );
+    let event = crate::lambdas::create_service_event(&member.id, &broken);
     lambda
         .invoke(&event)
         .await

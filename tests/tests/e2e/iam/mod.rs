@@ -22,17 +22,17 @@ use iam_rs::{
     Arn, Context, ContextValue, Decision, EvaluationOptions, IAMPolicy, IAMRequest,
     PolicyEvaluator, Principal, PrincipalId,
 };
-use reachguard_pipeline::{AccountRegion, Env, Guard, Settings};
+use reachguard_pipeline::{Env, Guard, Settings};
 use reachguard_shared::action::{Action, ActionName};
 use reachguard_shared::aws::{
-    Accounts, ClientSettings, MemberRole, Organization, Remediator, Scope, Secrets, WorkQueue,
+    Accounts, ClientSettings, MemberRole, Organization, Remediator, Secrets, WorkQueue,
 };
-use reachguard_shared::notification::Trigger;
 use reachguard_shared::remediation::Mode;
 use reachguard_shared::tags;
 use reachguard_tests::journal::{Call, Journal};
 use reachguard_tests::proxy::{FaultProxy, Plan};
-use reachguard_tests::{Account, REGION, inventory, moto_url, seed};
+use reachguard_tests::queue;
+use reachguard_tests::{Account, REGION, evaluate_account, inventory, moto_url, seed};
 use serde_json::{Value as Json, json};
 
 use render::{RenderedRole, Stack};
@@ -63,6 +63,28 @@ impl Segment {
         let names: Vec<&str> = self.actions.iter().map(|a| a.as_str()).collect();
         names.join("+")
     }
+
+    /// What is wrong with the decisions on `call`'s `requests` ([`check_call`]) made as `caller`
+    /// under `role`'s `policies` in `configuration`, which permits the writes when it permits all
+    /// this segment's actions; headed by the call, the role and where.
+    fn check(
+        &self,
+        call: &Call,
+        role: &str,
+        policies: &[Json],
+        caller: &Caller,
+        requests: &[Request],
+        configuration: &impl Configuration,
+    ) -> Option<String> {
+        let writes_permitted = self.actions.iter().all(|a| configuration.permits(*a));
+        let wrong = check_call(policies, caller, requests, writes_permitted)?;
+        Some(format!(
+            "{}: {role}, {} ({}):\n{wrong}",
+            call.operation,
+            configuration.label(),
+            self.label()
+        ))
+    }
 }
 
 /// Everything the code did, with the resources the templates' policies name.
@@ -76,6 +98,14 @@ struct Recorded {
     secret: String,
     segments: Vec<Segment>,
     tags: ResourceTags,
+}
+
+/// A configuration of a template's parameters.
+trait Configuration {
+    /// Whether a role rendered in it may apply `action`.
+    fn permits(&self, action: ActionName) -> bool;
+    /// The parameters, for messages.
+    fn label(&self) -> String;
 }
 
 /// A central configuration: `Mode`, `MaxMode`, `AllowedActions`.
@@ -94,7 +124,9 @@ impl Central {
             self.max_mode
         }
     }
+}
 
+impl Configuration for Central {
     fn permits(&self, action: ActionName) -> bool {
         self.ceiling() == "remediate" && self.allowed.split(',').any(|a| a == action.as_str())
     }
@@ -143,7 +175,7 @@ struct Member {
     session_max_mode: Mode,
 }
 
-impl Member {
+impl Configuration for Member {
     fn permits(&self, action: ActionName) -> bool {
         self.allow_remediation
             && self.session_max_mode == Mode::Remediate
@@ -156,7 +188,9 @@ impl Member {
             self.allow_remediation, self.allowed, self.session_max_mode
         )
     }
+}
 
+impl Member {
     fn all() -> Vec<Member> {
         let mut out = Vec::new();
         for allow_remediation in [false, true] {
@@ -442,26 +476,10 @@ async fn record() -> Recorded {
         .organization
         .and_then(|o| o.id)
         .expect("organisation id");
-    let topic = home
-        .sns()
-        .create_topic()
-        .name("findings")
-        .send()
-        .await
-        .expect("CreateTopic")
-        .topic_arn
-        .expect("topic ARN");
+    let topic = queue::create_topic(&home, "findings").await;
     let table = "reachguard-state".to_owned();
     home.create_state_table(&table).await;
-    let sweep_queue_url = home
-        .sqs()
-        .create_queue()
-        .queue_name("reachguard-sweep")
-        .send()
-        .await
-        .expect("CreateQueue")
-        .queue_url
-        .expect("queue URL");
+    let sweep_queue_url = queue::create(&home, "reachguard-sweep").await;
     let secret = home
         .slack_secret("https://hooks.slack.com/services/T/B/x")
         .await;
@@ -483,17 +501,7 @@ async fn record() -> Recorded {
     ]))
     .expect("settings");
     let guard = Guard::start(settings, home_through).await.expect("guard");
-    let evaluated = guard
-        .evaluate(
-            &AccountRegion {
-                account: Some(guarded.id.clone()),
-                region: Some(REGION.into()),
-            },
-            &Scope::account_region(),
-            &Trigger::default(),
-        )
-        .await
-        .expect("evaluate");
+    let evaluated = evaluate_account(&guard, &guarded).await;
     assert!(
         evaluated.remediated > 0,
         "the guard remediated: {evaluated:?}"
@@ -740,17 +748,14 @@ async fn every_call_the_code_makes_is_allowed_and_every_other_write_denied() {
                         continue; // the member role's side: below
                     }
                     checked += 1;
-                    let writes_permitted = segment.actions.iter().all(|a| central.permits(*a));
-                    if let Some(wrong) =
-                        check_call(&role.policies, &caller, &requests, writes_permitted)
-                    {
-                        failures.push(format!(
-                            "{}: {role_name}, {} ({}):\n{wrong}",
-                            call.operation,
-                            central.label(),
-                            segment.label()
-                        ));
-                    }
+                    failures.extend(segment.check(
+                        call,
+                        role_name,
+                        &role.policies,
+                        &caller,
+                        &requests,
+                        central,
+                    ));
                 }
             }
         }
@@ -832,17 +837,14 @@ async fn every_call_the_code_makes_is_allowed_and_every_other_write_denied() {
                         .session_tags
                         .insert(tags::MAX_MODE.into(), m.session_max_mode.to_string());
                     checked += 1;
-                    let writes_permitted = segment.actions.iter().all(|a| m.permits(*a));
-                    if let Some(wrong) =
-                        check_call(&role.policies, &caller, &requests, writes_permitted)
-                    {
-                        failures.push(format!(
-                            "{}: MemberRole, {} ({}):\n{wrong}",
-                            call.operation,
-                            m.label(),
-                            segment.label()
-                        ));
-                    }
+                    failures.extend(segment.check(
+                        call,
+                        "MemberRole",
+                        &role.policies,
+                        &caller,
+                        &requests,
+                        &m,
+                    ));
                 }
             }
             let caller = Caller {
@@ -1019,28 +1021,8 @@ async fn with_the_central_mode_notify_a_member_vpc_tagged_remediate_is_not_chang
     let home = Account::new().await;
     let member = Account::new().await;
     let s = seed::broken(&member).await;
-    member
-        .ec2()
-        .create_tags()
-        .resources(&s.vpc)
-        .tags(
-            aws_sdk_ec2::types::Tag::builder()
-                .key(tags::MODE)
-                .value("remediate")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateTags");
-    let topic = home
-        .sns()
-        .create_topic()
-        .name("findings")
-        .send()
-        .await
-        .expect("CreateTopic")
-        .topic_arn
-        .expect("ARN");
+    seed::tag(&member, &s.vpc, tags::MODE, "remediate").await;
+    let topic = queue::create_topic(&home, "findings").await;
     let proxy = FaultProxy::start(moto_url(), Plan::default()).await;
     let settings = Settings::from_env(&Env::from_pairs(&[
         ("REACHGUARD_TOPIC_ARN", &topic),
@@ -1055,17 +1037,7 @@ async fn with_the_central_mode_notify_a_member_vpc_tagged_remediate_is_not_chang
         .await
         .expect("guard");
     let before = inventory(&member).await;
-    let evaluated = guard
-        .evaluate(
-            &AccountRegion {
-                account: Some(member.id.clone()),
-                region: Some(REGION.into()),
-            },
-            &Scope::account_region(),
-            &Trigger::default(),
-        )
-        .await
-        .expect("evaluate");
+    let evaluated = evaluate_account(&guard, &member).await;
     assert!(evaluated.findings > 0, "{evaluated:?}");
     assert_eq!(evaluated.remediated, 0, "{evaluated:?}");
     assert_eq!(

@@ -82,6 +82,16 @@ pub fn requests(call: &Call, target: &Target) -> Vec<Request> {
         }
         request
     };
+    // The existing resources named in the list parameters `fields` (parameter, resource type).
+    let listed = |fields: [(&str, &str); 3], action: &str| {
+        let mut out = Vec::new();
+        for (field, kind) in fields {
+            for id in p.list(field, "") {
+                out.push(existing(kind, id, action));
+            }
+        }
+        out
+    };
     let op = call.operation.as_str();
     match (call.service.as_str(), op) {
         ("sts", "GetCallerIdentity") => Vec::new(),
@@ -115,15 +125,14 @@ pub fn requests(call: &Call, target: &Target) -> Vec<Request> {
             }
             let action = "ec2:CreateVpcEndpoint";
             out.push(existing("vpc", p.get("VpcId").expect("VpcId"), action));
-            for (field, kind) in [
-                ("SubnetId", "subnet"),
-                ("RouteTableId", "route-table"),
-                ("SecurityGroupId", "security-group"),
-            ] {
-                for id in p.list(field, "") {
-                    out.push(existing(kind, id, action));
-                }
-            }
+            out.extend(listed(
+                [
+                    ("SubnetId", "subnet"),
+                    ("RouteTableId", "route-table"),
+                    ("SecurityGroupId", "security-group"),
+                ],
+                action,
+            ));
             out
         }
         ("ec2", "CreateSecurityGroup") => {
@@ -149,15 +158,14 @@ pub fn requests(call: &Call, target: &Target) -> Vec<Request> {
                 p.get("VpcEndpointId").expect("VpcEndpointId"),
                 action,
             )];
-            for (field, kind) in [
-                ("AddRouteTableId", "route-table"),
-                ("AddSubnetId", "subnet"),
-                ("AddSecurityGroupId", "security-group"),
-            ] {
-                for id in p.list(field, "") {
-                    out.push(existing(kind, id, action));
-                }
-            }
+            out.extend(listed(
+                [
+                    ("AddRouteTableId", "route-table"),
+                    ("AddSubnetId", "subnet"),
+                    ("AddSecurityGroupId", "security-group"),
+                ],
+                action,
+            ));
             out
         }
         ("ecs", _) | ("monitoring", _) | ("organizations", _) => {
