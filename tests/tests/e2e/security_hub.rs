@@ -487,10 +487,21 @@ async fn the_service_events_lambda_imports_a_member_accounts_findings() {
     );
 }
 
-/// Both templates grant `securityhub:BatchImportFindings` in one conditional statement each,
-/// on the account's own default product only, and nothing of Security Hub otherwise.
+/// Both templates grant, in one conditional policy each, `securityhub:BatchImportFindings` on the
+/// account's own default product and `securityhub:BatchUpdateFindings` (the workflow) on the
+/// account's own hub, and nothing of Security Hub otherwise.
 #[test]
 fn the_templates_grant_the_import_only_when_enabled_and_only_on_the_default_product() {
+    let grants = [
+        (
+            "securityhub:BatchImportFindings",
+            "arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default",
+        ),
+        (
+            "securityhub:BatchUpdateFindings",
+            "arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default",
+        ),
+    ];
     for (file, policy, condition) in [
         (
             "template.yaml",
@@ -511,26 +522,19 @@ fn the_templates_grant_the_import_only_when_enabled_and_only_on_the_default_prod
         let statements = resource["Properties"]["PolicyDocument"]["Statement"]
             .as_sequence()
             .expect("statements");
-        assert_eq!(statements.len(), 1, "{file}");
-        assert_eq!(
-            statements[0]["Action"].as_str(),
-            Some("securityhub:BatchImportFindings"),
-            "{file}"
-        );
-        let scope = format!("{:?}", statements[0]["Resource"]);
-        assert!(
-            scope.contains(
-                "arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default"
-            ),
-            "{file}: {scope}"
-        );
+        assert_eq!(statements.len(), grants.len(), "{file}");
+        for (statement, (action, arn)) in statements.iter().zip(grants) {
+            assert_eq!(statement["Action"].as_str(), Some(action), "{file}");
+            let scope = format!("{:?}", statement["Resource"]);
+            assert!(scope.contains(arn), "{file}: {action} on {scope}");
+        }
         let text =
             std::fs::read_to_string(format!("{}/../infra/{file}", env!("CARGO_MANIFEST_DIR")))
                 .expect("template");
         assert_eq!(
             text.matches(" securityhub:").count(),
-            1,
-            "{file}: one grant"
+            grants.len(),
+            "{file}: these grants only"
         );
     }
     let central = crate::template::load("template.yaml");
