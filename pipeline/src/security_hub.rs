@@ -14,15 +14,22 @@
 //! is re-asserted at least every `REACHGUARD_REMINDER_HOURS`, well inside Security Hub's 90 days
 //! (the settings refuse a reminder interval that is not).
 //!
-//! The import uses the evaluated account's configuration (the member role's for a member
+//! `BatchImportFindings` sets `Workflow` only when it creates a finding; afterwards the workflow
+//! is changed with `BatchUpdateFindings`. So, after the import, the findings it accepted whose
+//! workflow the step sets (all but reminders, which leave the customer's workflow alone) get
+//! their `Workflow.Status` and a `Note` saying why, with one `BatchUpdateFindings` per status
+//! (per 100 findings): `SUPPRESSED` for the suppressed, `NEW` for the opened (a finding whose
+//! exempt tag was removed opens again), `RESOLVED` for the resolved and remediated.
+//!
+//! The calls use the evaluated account's configuration (the member role's for a member
 //! account): Security Hub accepts a finding under an account's default product only from that
-//! account. A finding Security Hub refuses after the adapter's retries, or a failed call, is
-//! logged at error level with its `Id`; the invocation still succeeds, because its transitions
-//! are already announced and claimed, so a retry could not export them again.
+//! account. A finding Security Hub refuses or leaves unprocessed after the adapter's retries, or
+//! a failed call, is logged at error level with its `Id`; the invocation still succeeds, because
+//! its transitions are already announced and claimed, so a retry could not export them again.
 
-use reachguard_shared::asff::{AsffFinding, Observation, to_asff};
+use reachguard_shared::asff::{AsffFinding, Observation, WorkflowStatus, to_asff};
 use reachguard_shared::aws::SecurityHub;
-use reachguard_shared::aws::security_hub::Imported;
+use reachguard_shared::aws::security_hub::{FailedFinding, Imported};
 use reachguard_shared::finding::Finding;
 use reachguard_shared::lifecycle::{self, State};
 use reachguard_shared::notification::{Notification, RemediationNote, Status};
@@ -47,6 +54,8 @@ impl Guard {
         }
         let updated = now();
         let mut findings: Vec<AsffFinding> = Vec::new();
+        // The `Id`s whose workflow this step sets (all but reminders).
+        let mut workflow_ids: Vec<String> = Vec::new();
         let announced = notifications.iter().flat_map(|n| &n.transitions);
         let states = announced
             .filter_map(|t| {
@@ -73,7 +82,12 @@ impl Guard {
                 remediated,
             };
             match to_asff(finding, &observation) {
-                Ok(asff) => findings.push(asff),
+                Ok(asff) => {
+                    if opened || state != State::Open {
+                        workflow_ids.push(asff.id.clone());
+                    }
+                    findings.push(asff);
+                }
                 Err(error) => tracing::error!(
                     error = %error,
                     finding = %finding.key(),
@@ -85,17 +99,10 @@ impl Guard {
             return None;
         }
         let account = &at.evaluated.account;
-        match SecurityHub::new(at.config).import(&findings).await {
+        let hub = SecurityHub::new(at.config);
+        match hub.import(&findings).await {
             Ok(imported) => {
-                for failed in &imported.failed {
-                    tracing::error!(
-                        account = %account,
-                        id = %failed.id,
-                        code = %failed.code,
-                        message = %failed.message,
-                        "Security Hub refused a finding"
-                    );
-                }
+                log_refused(account, &imported.failed, "Security Hub refused a finding");
                 tracing::info!(
                     account = %account,
                     imported = imported.imported,
@@ -103,6 +110,10 @@ impl Guard {
                     calls = imported.calls,
                     "exported to Security Hub"
                 );
+                let accepted = findings.iter().filter(|f| {
+                    workflow_ids.contains(&f.id) && imported.failed.iter().all(|r| r.id != f.id)
+                });
+                set_workflows(&hub, account, accepted).await;
                 Some(imported)
             }
             Err(error) => {
@@ -141,6 +152,68 @@ impl Guard {
                 (now, now)
             }
         }
+    }
+}
+
+/// Sets the workflow of the imported `findings` to the status each carries, one
+/// `BatchUpdateFindings` per status (module doc), logging what Security Hub left unprocessed.
+async fn set_workflows<'a>(
+    hub: &SecurityHub,
+    account: &str,
+    findings: impl Iterator<Item = &'a AsffFinding>,
+) {
+    let findings: Vec<&AsffFinding> = findings.collect();
+    for status in [
+        WorkflowStatus::Suppressed,
+        WorkflowStatus::New,
+        WorkflowStatus::Resolved,
+    ] {
+        let these: Vec<AsffFinding> = findings
+            .iter()
+            .filter(|f| f.workflow.status == status)
+            .map(|f| (*f).clone())
+            .collect();
+        if these.is_empty() {
+            continue;
+        }
+        let workflow = <&str>::from(status);
+        match hub.set_workflow(&these, status).await {
+            Ok(updated) => {
+                log_refused(
+                    account,
+                    &updated.failed,
+                    "Security Hub left a finding's workflow unchanged",
+                );
+                tracing::info!(
+                    account = %account,
+                    workflow,
+                    updated = updated.updated,
+                    failed = updated.failed.len(),
+                    calls = updated.calls,
+                    "Security Hub workflow set"
+                );
+            }
+            Err(error) => tracing::error!(
+                account = %account,
+                workflow,
+                error = %error,
+                ids = ?these.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+                "Security Hub workflow update failed"
+            ),
+        }
+    }
+}
+
+/// Logs each finding Security Hub refused every time, at error level with its `Id`.
+fn log_refused(account: &str, refused: &[FailedFinding], what: &'static str) {
+    for failed in refused {
+        tracing::error!(
+            account = %account,
+            id = %failed.id,
+            code = %failed.code,
+            message = %failed.message,
+            "{what}"
+        );
     }
 }
 

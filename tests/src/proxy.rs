@@ -1,8 +1,12 @@
 //! A loopback HTTP proxy in front of moto that injects faults: a burst of throttling and 503
 //! answers, an operation that is always denied, an operation throttled its first n times, an
 //! operation that fails a number of times, an `AssumeRole` answered with AWS's `AccessDenied`.
-//! It also does what AWS does and moto does not: EC2's `ClientToken` idempotency, and SNS's
-//! message size limit (moto checks the message alone). It can show resources in a state moto
+//! It also does what AWS does and moto does not: EC2's `ClientToken` idempotency, SNS's
+//! message size limit (moto checks the message alone), and Security Hub's `BatchUpdateFindings`
+//! (moto 5.2.5 does not implement it): the proxy answers it itself, as AWS does, every finding
+//! identifier processed (at most [`BATCH_UPDATE_FINDINGS_LIMIT`], else `InvalidInputException`)
+//! but those [`Plan::unprocessed`] names; the request is kept like any other
+//! ([`FaultProxy::bodies_for`]). It can show resources in a state moto
 //! never reports: the NAT gateways and VPC endpoints named in [`Plan::pending`] read `pending` in
 //! `DescribeNatGateways` and `DescribeVpcEndpoints` answers (moto creates them `available` at
 //! once). And it can shape timing: hold an operation's requests unanswered, hold an operation
@@ -57,6 +61,9 @@ pub struct Plan {
     pub delays: Vec<Delay>,
     /// Requests matching this fail with a bare HTTP 503 (transient), a number of times.
     pub fail: Option<Fail>,
+    /// Finding `Id`s the proxy's `BatchUpdateFindings` answer leaves in `UnprocessedFindings`
+    /// (`FindingNotFound`), every time.
+    pub unprocessed: Vec<String>,
     /// Requests for this operation wait, unanswered, until [`FaultProxy::release_held`] (a call
     /// in flight while something else happens, or when its caller is killed); then the rest of
     /// the plan applies to them.
@@ -101,6 +108,9 @@ pub const SNS_MAX_MESSAGE_BYTES: usize = 262_144;
 
 /// EC2 refuses a request with more values than this in one filter (`FilterLimitExceeded`).
 pub const EC2_FILTER_VALUE_LIMIT: usize = 200;
+
+/// `BatchUpdateFindings` refuses a request with more finding identifiers than this.
+pub const BATCH_UPDATE_FINDINGS_LIMIT: usize = 100;
 
 /// `ListServices` page size when the request sets no `maxResults` (ECS's default).
 const LIST_SERVICES_DEFAULT_PAGE: usize = 10;
@@ -438,6 +448,9 @@ async fn serve(
                 }
             }
             None if is("ListServices") => list_services_page(upstream, &head, &body).await?,
+            None if is("BatchUpdateFindings") => {
+                batch_update_findings(&body, &plan.unprocessed).into_bytes()
+            }
             None => forward(upstream, &head, &body).await?,
         };
         if matches!(
@@ -449,7 +462,7 @@ async fn serve(
         }
         conn.write_all(&response).await?;
         record(Some(&response));
-        if is("ListServices") {
+        if is("ListServices") || is("BatchUpdateFindings") {
             // Answered by the proxy itself, which keeps the connection open.
             continue;
         }
@@ -531,18 +544,79 @@ async fn read_request(
 }
 
 /// `DescribeVpcs` from `Action=DescribeVpcs&…`, `ListClusters` from
-/// `X-Amz-Target: AmazonEC2ContainerServiceV20141113.ListClusters`.
+/// `X-Amz-Target: AmazonEC2ContainerServiceV20141113.ListClusters`, and the Security Hub
+/// operations from their REST request line ([`SECURITY_HUB_ROUTES`]).
 pub fn operation(head: &str, body: &[u8]) -> Option<String> {
     let target = head.lines().find_map(|l| {
         let (name, value) = l.split_once(':')?;
         name.eq_ignore_ascii_case("x-amz-target")
             .then(|| value.trim().rsplit('.').next().map(str::to_owned))?
     });
-    target.or_else(|| {
+    let request_line = head.lines().next().unwrap_or_default();
+    let route = SECURITY_HUB_ROUTES.iter().find_map(|(method, path, name)| {
+        let mut words = request_line.split_whitespace();
+        let matches = words.next() == Some(*method)
+            && words
+                .next()
+                .is_some_and(|p| p.split('?').next() == Some(*path));
+        matches.then(|| (*name).to_owned())
+    });
+    target.or(route).or_else(|| {
         String::from_utf8_lossy(body)
             .split('&')
             .find_map(|kv| kv.strip_prefix("Action=").map(str::to_owned))
     })
+}
+
+/// Security Hub's REST operations the proxy names: method, path, operation.
+const SECURITY_HUB_ROUTES: [(&str, &str, &str); 2] = [
+    ("POST", "/findings/import", "BatchImportFindings"),
+    ("PATCH", "/findings/batchupdate", "BatchUpdateFindings"),
+];
+
+/// AWS's answer to a `BatchUpdateFindings`: every `FindingIdentifiers` entry processed but those
+/// whose `Id` is in `unprocessed` (`FindingNotFound`); `InvalidInputException` for a malformed
+/// request or more than [`BATCH_UPDATE_FINDINGS_LIMIT`] identifiers.
+fn batch_update_findings(body: &[u8], unprocessed: &[String]) -> String {
+    let identifiers = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|request| request.get("FindingIdentifiers").cloned())
+        .filter(Value::is_array)
+        .unwrap_or(Value::Null);
+    let count = identifiers.as_array().map_or(0, Vec::len);
+    if count == 0 || count > BATCH_UPDATE_FINDINGS_LIMIT {
+        let message = format!(
+            "FindingIdentifiers must hold 1 to {BATCH_UPDATE_FINDINGS_LIMIT} entries, got {count}"
+        );
+        let body =
+            serde_json::json!({"Code": "InvalidInputException", "Message": message}).to_string();
+        return format!(
+            "HTTP/1.1 400 Bad Request\r\nx-amzn-ErrorType: InvalidInputException\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+    }
+    let (refused, processed): (Vec<&Value>, Vec<&Value>) =
+        identifiers.as_array().into_iter().flatten().partition(|i| {
+            i["Id"]
+                .as_str()
+                .is_some_and(|id| unprocessed.iter().any(|u| u == id))
+        });
+    let refused: Vec<Value> = refused
+        .into_iter()
+        .map(|identifier| {
+            serde_json::json!({
+                "FindingIdentifier": identifier,
+                "ErrorCode": "FindingNotFound",
+                "ErrorMessage": "Finding Not Found",
+            })
+        })
+        .collect();
+    let answer = serde_json::json!({
+        "ProcessedFindings": processed,
+        "UnprocessedFindings": refused,
+    });
+    respond("200 OK", "application/json", &answer.to_string())
 }
 
 /// The bytes SNS counts of a form-encoded `Publish`: the message, and each attribute's name,

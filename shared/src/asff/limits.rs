@@ -14,7 +14,10 @@
 //!   6 MB per batch",
 //!   <https://docs.aws.amazon.com/securityhub/latest/partnerguide/guidelines-batchimportfindings.html>.
 //!   The issue asks for at most 240 KB per call, which is stricter than AWS's 6 MB: a batch
-//!   here stays within both.
+//!   here stays within both;
+//! - `BatchUpdateFindings`: "can be used to update up to 100 findings at a time"
+//!   (`FindingIdentifiers`),
+//!   <https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_BatchUpdateFindings.html>.
 
 use super::AsffFinding;
 
@@ -40,6 +43,8 @@ pub const FINDING_BYTES: usize = 240 * 1024;
 pub const BATCH_FINDINGS: usize = 100;
 /// One `BatchImportFindings` call: at most 240 KB of findings (see the module doc).
 pub const BATCH_BYTES: usize = 240 * 1024;
+/// One `BatchUpdateFindings` call: at most 100 `FindingIdentifiers`.
+pub const BATCH_UPDATE_FINDINGS: usize = 100;
 
 /// Why a finding cannot be an ASFF finding.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -192,6 +192,24 @@ pub enum WorkflowStatus {
     Resolved,
 }
 
+/// `Note.UpdatedBy` of the notes reachguard writes with `BatchUpdateFindings`.
+pub const NOTE_AUTHOR: &str = "reachguard";
+
+impl WorkflowStatus {
+    /// The `Note` reachguard writes when it sets this workflow status: why the finding is in it.
+    pub fn note(self) -> &'static str {
+        match self {
+            WorkflowStatus::New => {
+                "reachguard: the finding fires and no reachguard:exempt tag suppresses it"
+            }
+            WorkflowStatus::Suppressed => {
+                "reachguard: suppressed by a reachguard:exempt tag; remove the tag to reopen it"
+            }
+            WorkflowStatus::Resolved => "reachguard: the finding no longer fires",
+        }
+    }
+}
+
 /// The lifecycle of one finding at one evaluation: what the ASFF object reports besides the
 /// finding itself. Times are seconds since the epoch.
 #[derive(Debug, Clone, Copy)]

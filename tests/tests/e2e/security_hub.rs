@@ -5,14 +5,16 @@ use std::collections::BTreeMap;
 
 use aws_sdk_securityhub::Client;
 use reachguard_pipeline::{Env, Guard, Settings};
-use reachguard_shared::asff::{AsffFinding, Observation, to_asff};
-use reachguard_shared::aws::SecurityHub;
+use reachguard_shared::asff::{AsffFinding, Observation, WorkflowStatus, to_asff};
+use reachguard_shared::aws::{SdkConfig, SecurityHub};
 use reachguard_shared::evaluate::evaluate;
 use reachguard_shared::model::Topology;
 use reachguard_shared::snapshot::Snapshot;
+use reachguard_tests::proxy::{FaultProxy, Plan};
 use reachguard_tests::queue::Topic;
 use reachguard_tests::runtime::Lambda;
-use reachguard_tests::{Account, REGION, evaluate_account, seed};
+use reachguard_tests::{Account, REGION, evaluate_account, moto_url, seed};
+use serde_json::{Value, json};
 
 /// 2026-11-28T07:42:13Z.
 const NOW: i64 = 1_795_851_733;
@@ -116,8 +118,55 @@ async fn a_refused_finding_is_retried_then_reported_and_the_others_are_imported(
     assert!(!held.contains_key(&refused));
 }
 
+#[tokio::test]
+async fn workflow_updates_go_100_per_call_and_an_unprocessed_finding_is_retried_then_reported() {
+    let account = Account::new().await;
+    let template = example_findings(&account.id).remove(0);
+    let findings: Vec<AsffFinding> = (0..150)
+        .map(|i| AsffFinding {
+            id: format!("reachguard/{}/us-east-1/suppressed-{i}", account.id),
+            ..template.clone()
+        })
+        .collect();
+    let unprocessed = findings[120].id.clone();
+    let proxy = FaultProxy::start(
+        moto_url(),
+        Plan {
+            unprocessed: vec![unprocessed.clone()],
+            ..Plan::default()
+        },
+    )
+    .await;
+    let hub = SecurityHub::new(&account.through(&proxy.url).await);
+    let updated = hub
+        .set_workflow(&findings, WorkflowStatus::Suppressed)
+        .await
+        .expect("BatchUpdateFindings");
+    assert_eq!(updated.updated, 149);
+    assert_eq!(
+        updated.calls, 4,
+        "100 and 50 findings, then two retries of the unprocessed one"
+    );
+    assert_eq!(updated.failed.len(), 1, "{:?}", updated.failed);
+    assert_eq!(updated.failed[0].id, unprocessed);
+    assert_eq!(updated.failed[0].code, "FindingNotFound");
+    let sizes: Vec<usize> = workflow_updates(&proxy, 0)
+        .iter()
+        .map(|(status, ids, _)| {
+            assert_eq!(status, "SUPPRESSED");
+            ids.len()
+        })
+        .collect();
+    assert_eq!(sizes, [100, 50, 1, 1]);
+}
+
 /// A guard in `home` with the state table, the topic and the export on (and the member role).
 async fn guard(home: &Account) -> Guard {
+    guard_with(home, home.config.clone()).await
+}
+
+/// [`guard`], its calls made with `config` (e.g. through a fault proxy).
+async fn guard_with(home: &Account, config: SdkConfig) -> Guard {
     home.create_state_table("reachguard-state").await;
     let topic = Topic::create(home, "reachguard-findings").await;
     let settings = Settings::from_env(&Env::from_pairs(&[
@@ -127,9 +176,7 @@ async fn guard(home: &Account) -> Guard {
         ("REACHGUARD_SECURITY_HUB", "true"),
     ]))
     .expect("settings");
-    Guard::start(settings, home.config.clone())
-        .await
-        .expect("guard starts")
+    Guard::start(settings, config).await.expect("guard starts")
 }
 
 /// Runs `test` the way the Lambda binaries run the guard: on a main thread's 8 MiB stack
@@ -231,6 +278,104 @@ async fn lifecycle() {
     );
 }
 
+/// The `BatchUpdateFindings` requests `proxy` received from the `from`-th on, each as
+/// (`Workflow.Status`, the `Id`s of its `FindingIdentifiers`, the request).
+fn workflow_updates(proxy: &FaultProxy, from: usize) -> Vec<(String, Vec<String>, Value)> {
+    proxy
+        .bodies_for("BatchUpdateFindings")
+        .into_iter()
+        .skip(from)
+        .map(|body| {
+            let request: Value = serde_json::from_str(&body).expect("JSON request");
+            let status = request["Workflow"]["Status"].as_str().unwrap_or_default();
+            let ids = request["FindingIdentifiers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|i| i["Id"].as_str().unwrap_or_default().to_string())
+                .collect();
+            (status.to_string(), ids, request)
+        })
+        .collect()
+}
+
+/// Sets (`Some`) or removes (`None`) the `reachguard:exempt` tag of `vpc`.
+async fn exempt(account: &Account, vpc: &str, value: Option<&str>) {
+    let ec2 = account.ec2();
+    let tag = aws_sdk_ec2::types::Tag::builder()
+        .key("reachguard:exempt")
+        .set_value(value.map(str::to_string))
+        .build();
+    if value.is_some() {
+        let tagged = ec2.create_tags().resources(vpc).tags(tag).send().await;
+        tagged.expect("CreateTags");
+    } else {
+        let untagged = ec2.delete_tags().resources(vpc).tags(tag).send().await;
+        untagged.expect("DeleteTags");
+    }
+}
+
+#[test]
+fn an_exempt_finding_is_suppressed_with_batch_update_findings_and_reopened_without_its_tag() {
+    on_a_main_thread_stack(workflow_updates_of_the_lifecycle);
+}
+
+async fn workflow_updates_of_the_lifecycle() {
+    let account = Account::new().await;
+    let broken = seed::broken(&account).await;
+    let proxy = FaultProxy::start(moto_url(), Plan::default()).await;
+    let guard = guard_with(&account, account.through(&proxy.url).await).await;
+    let product_arn = format!(
+        "arn:aws:securityhub:{REGION}:{0}:product/{0}/default",
+        account.id
+    );
+
+    // Opened: the new findings' workflow is set to NEW; nothing is suppressed.
+    evaluate_account(&guard, &account).await;
+    let opened = workflow_updates(&proxy, 0);
+    let ids: Vec<String> = held(&account).await.into_keys().collect();
+    assert_eq!(ids.len(), 5, "{ids:?}");
+    assert_eq!(opened.len(), 1, "{opened:#?}");
+    assert_eq!(opened[0].0, "NEW");
+    let mut updated = opened[0].1.clone();
+    updated.sort();
+    assert_eq!(updated, ids);
+    assert!(
+        opened.iter().all(|(status, _, _)| status != "SUPPRESSED"),
+        "nothing is suppressed: {opened:#?}"
+    );
+
+    // Exempt: exactly one BatchUpdateFindings, SUPPRESSED, for every finding, by Id and
+    // ProductArn, with a note naming the tag.
+    exempt(&account, &broken.vpc, Some("all")).await;
+    evaluate_account(&guard, &account).await;
+    let suppressed = workflow_updates(&proxy, opened.len());
+    assert_eq!(suppressed.len(), 1, "{suppressed:#?}");
+    let (status, mut updated, request) = suppressed[0].clone();
+    assert_eq!(status, "SUPPRESSED");
+    updated.sort();
+    assert_eq!(updated, ids);
+    for identifier in request["FindingIdentifiers"]
+        .as_array()
+        .expect("identifiers")
+    {
+        assert_eq!(identifier["ProductArn"], json!(product_arn), "{identifier}");
+    }
+    let note = request["Note"]["Text"].as_str().unwrap_or_default();
+    assert!(note.contains("reachguard:exempt"), "{note}");
+    assert_eq!(request["Note"]["UpdatedBy"], json!("reachguard"));
+
+    // The tag removed: the findings open again, and their workflow goes back to NEW.
+    exempt(&account, &broken.vpc, None).await;
+    evaluate_account(&guard, &account).await;
+    let reopened = workflow_updates(&proxy, opened.len() + suppressed.len());
+    assert_eq!(reopened.len(), 1, "{reopened:#?}");
+    let (status, mut updated, _) = reopened[0].clone();
+    assert_eq!(status, "NEW");
+    updated.sort();
+    assert_eq!(updated, ids);
+}
+
 #[test]
 fn a_member_accounts_findings_are_imported_in_the_member_account() {
     on_a_main_thread_stack(member_account);
@@ -300,10 +445,21 @@ async fn the_service_events_lambda_imports_a_member_accounts_findings() {
     );
 }
 
-/// Both templates grant `securityhub:BatchImportFindings` in one conditional statement each,
-/// on the account's own default product only, and nothing of Security Hub otherwise.
+/// Both templates grant, in one conditional policy each, `securityhub:BatchImportFindings` on the
+/// account's own default product and `securityhub:BatchUpdateFindings` (the workflow) on the
+/// account's own hub, and nothing of Security Hub otherwise.
 #[test]
 fn the_templates_grant_the_import_only_when_enabled_and_only_on_the_default_product() {
+    let grants = [
+        (
+            "securityhub:BatchImportFindings",
+            "arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default",
+        ),
+        (
+            "securityhub:BatchUpdateFindings",
+            "arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default",
+        ),
+    ];
     for (file, policy, condition) in [
         (
             "template.yaml",
@@ -324,26 +480,19 @@ fn the_templates_grant_the_import_only_when_enabled_and_only_on_the_default_prod
         let statements = resource["Properties"]["PolicyDocument"]["Statement"]
             .as_sequence()
             .expect("statements");
-        assert_eq!(statements.len(), 1, "{file}");
-        assert_eq!(
-            statements[0]["Action"].as_str(),
-            Some("securityhub:BatchImportFindings"),
-            "{file}"
-        );
-        let scope = format!("{:?}", statements[0]["Resource"]);
-        assert!(
-            scope.contains(
-                "arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default"
-            ),
-            "{file}: {scope}"
-        );
+        assert_eq!(statements.len(), grants.len(), "{file}");
+        for (statement, (action, arn)) in statements.iter().zip(grants) {
+            assert_eq!(statement["Action"].as_str(), Some(action), "{file}");
+            let scope = format!("{:?}", statement["Resource"]);
+            assert!(scope.contains(arn), "{file}: {action} on {scope}");
+        }
         let text =
             std::fs::read_to_string(format!("{}/../infra/{file}", env!("CARGO_MANIFEST_DIR")))
                 .expect("template");
         assert_eq!(
             text.matches(" securityhub:").count(),
-            1,
-            "{file}: one grant"
+            grants.len(),
+            "{file}: these grants only"
         );
     }
     let central = crate::template::load("template.yaml");

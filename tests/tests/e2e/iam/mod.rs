@@ -919,7 +919,7 @@ fn every_statement_can_match_on_aws() {
     };
     let mut roles = Vec::new();
     for c in &CENTRAL {
-        for org in ["", "o-exampleorg01"] {
+        for (org, security_hub) in [("", "false"), ("o-exampleorg01", "true")] {
             let stack = Stack::new(
                 &template("template.yaml"),
                 &[
@@ -927,6 +927,7 @@ fn every_statement_can_match_on_aws() {
                     ("MaxMode", c.max_mode),
                     ("AllowedActions", c.allowed),
                     ("OrgId", org),
+                    ("SecurityHub", security_hub),
                     (
                         "SlackSecretArn",
                         "arn:aws:secretsmanager:us-east-1:111111111111:secret:slack",
@@ -942,13 +943,14 @@ fn every_statement_can_match_on_aws() {
         }
     }
     for m in Member::all() {
-        for external_id in ["", "x"] {
+        for (external_id, security_hub) in [("", "false"), ("x", "true")] {
             let stack = Stack::new(
                 &template("member-account.yaml"),
                 &[
                     ("CentralAccountId", "111111111111"),
                     ("OrgId", "o-exampleorg01"),
                     ("ExternalId", external_id),
+                    ("SecurityHub", security_hub),
                     (
                         "AllowRemediation",
                         if m.allow_remediation { "true" } else { "false" },

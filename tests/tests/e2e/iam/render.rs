@@ -115,6 +115,22 @@ impl Stack {
                 policies.push(policy["PolicyDocument"].clone());
             }
         }
+        // Policies that attach themselves to the role (`Roles: [!Ref <role>]`), when they exist.
+        let resources = self.template["Resources"].as_mapping().expect("Resources");
+        for name in resources.keys().filter_map(Value::as_str) {
+            let Some(policy) = self.resource(name) else {
+                continue;
+            };
+            let kind = policy["Type"].as_str();
+            let attached = matches!(kind, Some("AWS::IAM::ManagedPolicy" | "AWS::IAM::Policy"))
+                && policy["Properties"]["Roles"]
+                    .as_sequence()
+                    .is_some_and(|roles| roles.iter().any(|r| refers_to(r, logical_id)));
+            if attached {
+                let document = self.render(&policy["Properties"]["PolicyDocument"]);
+                policies.push(document.expect("a policy document"));
+            }
+        }
         Some(RenderedRole {
             name: logical_id.to_owned(),
             policies,
@@ -282,5 +298,19 @@ impl Stack {
         }
         out.push_str(rest);
         out
+    }
+}
+
+/// Whether `value` is `!Ref <logical_id>` (or `{Ref: <logical_id>}`).
+fn refers_to(value: &Value, logical_id: &str) -> bool {
+    match value {
+        Value::Tagged(tagged) => {
+            tagged.tag.to_string().trim_start_matches('!') == "Ref"
+                && tagged.value.as_str() == Some(logical_id)
+        }
+        Value::Mapping(map) => {
+            map.len() == 1 && map.get("Ref").and_then(Value::as_str) == Some(logical_id)
+        }
+        _ => false,
     }
 }
