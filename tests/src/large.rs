@@ -4,12 +4,11 @@
 //!
 //! Each VPC (`10.<100+v>.0.0/16`, DNS support and host names on) has `subnets_per_vpc` subnets
 //! alternating between `us-east-1a` and `us-east-1b`, and a security group for its tasks. The services are spread over `clusters`
-//! clusters (one Fargate task definition each, as [`seed::ecs_service`] registers it) and, round
+//! clusters (one Fargate task definition each: [`seed::cluster_with_task_definition`]) and, round
 //! robin, over the VPCs; each service runs in three consecutive subnets of its VPC, so every
 //! subnet hosts a service once a VPC has at least a third as many services as subnets.
 
 use aws_sdk_ec2::types::AttributeBooleanValue;
-use aws_sdk_ecs::types::{AssignPublicIp, AwsVpcConfiguration, LaunchType, NetworkConfiguration};
 use futures::stream::{self, StreamExt};
 
 use crate::{Account, seed};
@@ -104,16 +103,18 @@ pub async fn seed(account: &Account, shape: Shape) -> Seeded {
         subnets[v].push(subnet);
     }
 
-    let ecs = account.ecs();
-    let task_definitions: Vec<String> = stream::iter(0..shape.clusters)
-        .map(|c| async move { cluster_with_task_definition(account, &format!("large-{c}")).await })
-        .buffered(IN_FLIGHT)
-        .collect()
-        .await;
+    let task_definitions: Vec<String> =
+        stream::iter(0..shape.clusters)
+            .map(|c| async move {
+                seed::cluster_with_task_definition(account, &format!("large-{c}")).await
+            })
+            .buffered(IN_FLIGHT)
+            .collect()
+            .await;
     let services: Vec<String> = stream::iter(0..shape.services)
         .map(|s| {
-            let (ecs, subnets, security_groups, task_definitions) =
-                (ecs.clone(), &subnets, &security_groups, &task_definitions);
+            let (subnets, security_groups, task_definitions) =
+                (&subnets, &security_groups, &task_definitions);
             async move {
                 let c = s % shape.clusters;
                 let v = s % shape.vpcs;
@@ -122,32 +123,15 @@ pub async fn seed(account: &Account, shape: Shape) -> Seeded {
                 let mine: Vec<String> = (first..first + SUBNETS_PER_SERVICE)
                     .map(|i| vpc_subnets[i % vpc_subnets.len()].clone())
                     .collect();
-                let out = ecs
-                    .create_service()
-                    .cluster(format!("large-{c}"))
-                    .service_name(format!("svc-{s}"))
-                    .task_definition(&task_definitions[c])
-                    .desired_count(1)
-                    .launch_type(LaunchType::Fargate)
-                    .network_configuration(
-                        NetworkConfiguration::builder()
-                            .awsvpc_configuration(
-                                AwsVpcConfiguration::builder()
-                                    .set_subnets(Some(mine))
-                                    .security_groups(&security_groups[v])
-                                    .assign_public_ip(AssignPublicIp::Disabled)
-                                    .build()
-                                    .expect("awsvpc configuration"),
-                            )
-                            .build(),
-                    )
-                    .send()
-                    .await
-                    .expect("CreateService");
-                out.service()
-                    .and_then(|s| s.service_arn())
-                    .expect("service arn")
-                    .to_owned()
+                let request = seed::fargate_service(
+                    account,
+                    &format!("large-{c}"),
+                    &format!("svc-{s}"),
+                    &task_definitions[c],
+                    mine,
+                    &security_groups[v],
+                );
+                seed::service_arn(request).await
             }
         })
         .buffered(IN_FLIGHT)
@@ -158,30 +142,4 @@ pub async fn seed(account: &Account, shape: Shape) -> Seeded {
         subnets,
         services,
     }
-}
-
-/// Creates cluster `name` and registers its task definition (family `name`); returns the task
-/// definition's ARN.
-async fn cluster_with_task_definition(account: &Account, name: &str) -> String {
-    let ecs = account.ecs();
-    ecs.create_cluster()
-        .cluster_name(name)
-        .send()
-        .await
-        .expect("CreateCluster");
-    let out = ecs
-        .register_task_definition()
-        .family(name)
-        .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
-        .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
-        .cpu("256")
-        .memory("512")
-        .container_definitions(seed::container(account, name))
-        .send()
-        .await
-        .expect("RegisterTaskDefinition");
-    out.task_definition()
-        .and_then(|t| t.task_definition_arn())
-        .expect("task definition arn")
-        .to_owned()
 }

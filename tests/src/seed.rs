@@ -19,6 +19,7 @@ use aws_sdk_ec2::types::{
     AttributeBooleanValue, Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification,
     VpcEndpointType,
 };
+use aws_sdk_ecs::operation::create_service::builders::CreateServiceFluentBuilder;
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, ContainerDefinition, LaunchType, LogConfiguration,
     LogDriver, NetworkConfiguration, Tag as EcsTag,
@@ -351,13 +352,36 @@ pub async fn ecs_service(
     security_group: &str,
     needs: Option<&str>,
 ) -> String {
+    let task_definition = cluster_with_task_definition(account, name).await;
+    let mut service = fargate_service(
+        account,
+        name,
+        "api",
+        &task_definition,
+        subnets.to_vec(),
+        security_group,
+    );
+    if let Some(needs) = needs {
+        service = service.tags(
+            EcsTag::builder()
+                .key("reachguard:needs")
+                .value(needs)
+                .build(),
+        );
+    }
+    service_arn(service).await
+}
+
+/// Creates cluster `name` and registers its Fargate task definition (family `name`, running
+/// [`container`]); returns the task definition's ARN.
+pub async fn cluster_with_task_definition(account: &Account, name: &str) -> String {
     let ecs = account.ecs();
     ecs.create_cluster()
         .cluster_name(name)
         .send()
         .await
         .expect("CreateCluster");
-    let td = ecs
+    let out = ecs
         .register_task_definition()
         .family(name)
         .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
@@ -368,39 +392,48 @@ pub async fn ecs_service(
         .send()
         .await
         .expect("RegisterTaskDefinition");
-    let td_arn = td
-        .task_definition()
+    out.task_definition()
         .and_then(|t| t.task_definition_arn())
-        .expect("td arn")
-        .to_owned();
-    let mut service = ecs
+        .expect("task definition arn")
+        .to_owned()
+}
+
+/// The `CreateService` request for Fargate service `service` of `cluster`: one task of
+/// `task_definition` in `subnets` with `security_group`, no public IP (tags may be added before
+/// [`service_arn`] sends it).
+pub fn fargate_service(
+    account: &Account,
+    cluster: &str,
+    service: &str,
+    task_definition: &str,
+    subnets: Vec<String>,
+    security_group: &str,
+) -> CreateServiceFluentBuilder {
+    account
+        .ecs()
         .create_service()
-        .cluster(name)
-        .service_name("api")
-        .task_definition(td_arn)
+        .cluster(cluster)
+        .service_name(service)
+        .task_definition(task_definition)
         .desired_count(1)
         .launch_type(LaunchType::Fargate)
         .network_configuration(
             NetworkConfiguration::builder()
                 .awsvpc_configuration(
                     AwsVpcConfiguration::builder()
-                        .set_subnets(Some(subnets.to_vec()))
+                        .set_subnets(Some(subnets))
                         .security_groups(security_group)
                         .assign_public_ip(AssignPublicIp::Disabled)
                         .build()
                         .expect("awsvpc configuration"),
                 )
                 .build(),
-        );
-    if let Some(needs) = needs {
-        service = service.tags(
-            EcsTag::builder()
-                .key("reachguard:needs")
-                .value(needs)
-                .build(),
-        );
-    }
-    let out = service.send().await.expect("CreateService");
+        )
+}
+
+/// Sends a [`fargate_service`] request; returns the service's ARN.
+pub async fn service_arn(request: CreateServiceFluentBuilder) -> String {
+    let out = request.send().await.expect("CreateService");
     out.service()
         .and_then(|s| s.service_arn())
         .expect("service arn")
