@@ -3,6 +3,8 @@
 use reachguard_shared::aws::{Collector, Scope, vpc_scope};
 use reachguard_tests::{Account, seed};
 
+use crate::large::DESCRIBES;
+
 fn ids<T>(items: &[T], id: impl Fn(&T) -> &str) -> Vec<String> {
     let mut v: Vec<String> = items.iter().map(|x| id(x).to_owned()).collect();
     v.sort();
@@ -97,18 +99,10 @@ async fn scoped_collection_holds_exactly_the_vpcs_resources() {
 
     // One request per resource type; two attribute reads for the one VPC; ECS for the region.
     let calls = &got.calls;
-    for op in [
-        "DescribeVpcs",
-        "DescribeSubnets",
-        "DescribeRouteTables",
-        "DescribeVpcEndpoints",
-        "DescribeNatGateways",
-        "DescribeInternetGateways",
-        "DescribeSecurityGroups",
-        "DescribeNetworkAcls",
-        "ListClusters",
-        "DescribeTaskDefinition",
-    ] {
+    for op in DESCRIBES
+        .into_iter()
+        .chain(["ListClusters", "DescribeTaskDefinition"])
+    {
         assert_eq!(calls.get(op), 1, "{op} in {calls}");
     }
     assert_eq!(calls.get("DescribeVpcAttribute"), 2, "{calls}");

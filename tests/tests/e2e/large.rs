@@ -15,7 +15,7 @@ const SHAPE: Shape = Shape {
 };
 
 /// The eight EC2 `Describe*` of a collection, one per resource type.
-const DESCRIBES: [&str; 8] = [
+pub(crate) const DESCRIBES: [&str; 8] = [
     "DescribeVpcs",
     "DescribeSubnets",
     "DescribeRouteTables",
