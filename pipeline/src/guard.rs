@@ -307,7 +307,7 @@ impl Guard {
             tracing::warn!(account = %account, region = %region, "{warning}");
         }
         let topology = Topology::from_snapshot(&collection.snapshot)?;
-        let (mut report, suppressed) = evaluate_with(&topology, self.settings.evaluation);
+        let (report, suppressed) = evaluate_with(&topology, self.settings.evaluation);
         let this = WorkItem {
             account: account.clone(),
             region: region.clone(),
@@ -315,14 +315,9 @@ impl Guard {
             recheck,
             ..WorkItem::default()
         };
-        let (reported, held) = self
-            .settle(
-                this,
-                &collection.snapshot,
-                std::mem::take(&mut report.findings),
-            )
+        let (findings, held) = self
+            .settle(this, &collection.snapshot, report.findings)
             .await?;
-        report.findings = reported;
         let evaluated = EvaluatedScope {
             account: account.clone(),
             region: region.clone(),
@@ -339,7 +334,7 @@ impl Guard {
             until: deadline.lease_until(),
         };
         let mut claim = self
-            .transitions(&evaluated, &report.findings, &suppressed, &lease)
+            .transitions(&evaluated, &findings, &suppressed, &lease)
             .await?;
         let collected = Collected {
             config: &config,
@@ -347,7 +342,7 @@ impl Guard {
             snapshot: &collection.snapshot,
             topology: &topology,
             evaluated: &evaluated,
-            findings: &report.findings,
+            findings: &findings,
             suppressed: &suppressed,
         };
         let (notifications, remediated, messages, interrupted) = self
@@ -356,7 +351,7 @@ impl Guard {
         let done = Evaluated {
             account,
             region,
-            findings: report.findings.len(),
+            findings: findings.len(),
             transitions: notifications,
             remediated,
             messages,
